@@ -1,0 +1,94 @@
+"""What every connector yields: canonical records, rejected records, skipped events.
+
+A connector is a generator. For each record in the vendor's export it yields exactly one of:
+
+* :class:`Record` - a good record, in the canonical shape (see ``docs/schema.md``);
+* :class:`Rejected` - a bad record with its address (``path``, ``locator``), the reason, and the
+  raw text, which the store keeps in quarantine;
+* :class:`Skipped` - something in the export that is not a record at all (a Slack
+  ``channel_join`` event, a Zendesk state change with no text). Skipped events are counted by
+  reason in the run's result, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FUNCTIONS = ("Product", "Marketing", "Sales", "Success", "Support")
+CHANNELS = ("ticket", "call", "chat", "survey", "note", "message", "review")
+ROLES = ("customer", "internal", "bot", "unknown")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One speaker turn or message of a conversation.
+
+    Attributes:
+        text: Plain text of the turn (HTML and mrkdwn already converted).
+        speaker: Display name of the speaker where the export has it.
+        role: ``customer``, ``internal``, ``bot`` or ``unknown``.
+        timestamp: When it was said or sent, timezone-aware UTC.
+    """
+
+    text: str
+    speaker: str | None = None
+    role: str = "unknown"
+    timestamp: datetime | None = None
+
+
+@dataclass
+class Record:
+    """A good record in the canonical shape.
+
+    ``text`` may be left empty when ``parts`` are given: the ingest stage then joins the parts'
+    texts, one per line. Connectors leave ``function`` and ``channel`` as ``None`` when the export
+    does not say; the source's configuration fills them in.
+    """
+
+    native_id: str
+    path: str
+    locator: str
+    text: str = ""
+    parts: list[Part] = field(default_factory=list)
+    title: str | None = None
+    channel: str | None = None
+    function: str | None = None
+    account: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A bad record: where it is, why it was rejected, and its raw text.
+
+    ``str(rejected)`` reads ``path:locator: reason`` and never includes ``raw``, which may hold
+    personal data.
+    """
+
+    path: str
+    locator: str
+    reason: str
+    raw: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.locator}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something in an export that is not a record (a join event, a status change)."""
+
+    path: str
+    locator: str
+    reason: str
+
+
+def raw_json(obj: Any) -> str:
+    """Serialise a raw vendor record for the ``raw`` column, keys in their original order."""
+    return json.dumps(obj, ensure_ascii=False, default=str)
