@@ -1,1 +1,494 @@
-def main(): pass
+"""The ``silobridge`` command line: a thin typer layer over the library.
+
+Only this module prints. Diagnostics go to stderr; ``--json`` output goes to stdout alone.
+
+Exit codes:
+    0  finished, every record stored
+    1  failed (a bad record under --strict, a damaged store, an unexpected error)
+    2  configuration or usage error
+    3  finished, some records quarantined (``silobridge quarantine`` lists them)
+    4  the store is being written by another run
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .config import DEFAULT_CONFIG, DEFAULT_STORE, Config, load_config, make_source
+from .errors import ConfigError, SilobridgeError, StoreLockedError
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_QUARANTINED, EXIT_LOCKED = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    name="silobridge",
+    help="Turn what every B2B function hears (tickets, calls, chats, surveys, notes) into "
+    "structured, shared insight.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # call notes hold personal data
+    add_completion=False,
+)
+# Off a terminal (cron, CI, a pipe) rich would wrap tables at 80 columns; give them room.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help=f"Configuration file (default: ./{DEFAULT_CONFIG} if present)."
+    ),
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", "-s", help=f"Store folder (default: from the config, else ./{DEFAULT_STORE})."
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")
+]
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress and details to stderr.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def ingest(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Ingest this one export file or folder ad hoc (needs --connector)."),
+    ] = None,
+    connector: Annotated[
+        str | None,
+        typer.Option("--connector", help="Connector for PATH (see `silobridge sources`)."),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            help="Function that heard PATH: Product, Marketing, Sales, Success, Support.",
+        ),
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel", help="Channel of PATH's records, if not the connector's default."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Source name for PATH (default: the connector's name)."),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="Connector option for PATH as KEY=VALUE, VALUE in TOML syntax "
+            '(-o \'mapping={text="body", native_id="id"}\'). Repeatable.',
+        ),
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Only these configured sources. Repeatable."),
+    ] = None,
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Stop at the first bad record instead of quarantining it; commit nothing.",
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Re-read export files even if unchanged since the last run."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read the configured sources (or one PATH) into the store, incrementally.
+
+    Prints per source: records read, new, updated, unchanged, duplicate, quarantined, skipped.
+    Exit code 3 means the run finished but quarantined some records.
+    """
+    from .pipeline.ingest import ingest as run_ingest
+
+    with _errors():
+        cfg = _load(config, required=path is None)
+        if path is not None:
+            if not connector:
+                raise ConfigError("PATH needs --connector (see `silobridge sources`).")
+            body: dict[str, Any] = {"connector": connector, "path": str(path)}
+            body.update({k: v for k, v in (("function", function), ("channel", channel)) if v})
+            body.update(_parse_options(option or []))
+            sources = [make_source(name or connector, body, base_dir=Path.cwd())]
+        else:
+            if connector or function or channel or name or option:
+                raise ConfigError(
+                    "--connector, --function, --channel, --name and --option go with PATH."
+                )
+            assert cfg is not None
+            sources = _select(cfg, source)
+        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        with _progress(not as_json and sys.stderr.isatty()) as progress:
+            result = run_ingest(
+                sources,
+                store_path,
+                on_bad_record="raise" if strict else "quarantine",
+                full=full,
+                retention_days=cfg.retention_days if cfg else 30,
+                config_hash=cfg.config_hash() if cfg else "",
+                progress=progress,
+            )
+        if as_json:
+            out.print_json(data=result.to_dict()) if sys.stdout.isatty() else print(
+                json.dumps(result.to_dict())
+            )
+        else:
+            _print_ingest(result)
+        if result.totals.quarantined:
+            raise typer.Exit(EXIT_QUARANTINED)
+
+
+@app.command()
+def sources(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List the connectors (formats, options) and the sources configured in silobridge.toml."""
+    from .extractors import all_connectors
+
+    with _errors():
+        cfg = _load(config, required=False)
+        connectors = all_connectors()
+        data = {
+            "connectors": {
+                n: {
+                    "formats": list(s.formats),
+                    "layout": s.layout,
+                    "channel": s.channel,
+                    "options": {k: v for k, v in s.options.items()},
+                    "description": s.description,
+                }
+                for n, s in connectors.items()
+            },
+            "sources": {
+                n: {
+                    "connector": s.connector,
+                    "path": s.display_path(s.path),
+                    "function": s.function,
+                    "channel": s.channel,
+                    "enabled": s.enabled,
+                    "options": s.options,
+                }
+                for n, s in (cfg.sources.items() if cfg else [])
+            },
+        }
+        if as_json:
+            print(json.dumps(data, default=str))
+            return
+        table = Table(title="Connectors", title_justify="left")
+        for col in ("name", "formats", "layout", "options", "reads"):
+            table.add_column(col)
+        for n, s in connectors.items():
+            table.add_row(n, ", ".join(s.formats), s.layout, ", ".join(s.options), s.description)
+        out.print(table)
+        if cfg:
+            table = Table(title=f"Sources in {cfg.path}", title_justify="left")
+            for col in ("source", "connector", "path", "function", "channel", "enabled"):
+                table.add_column(col)
+            for n, s in data["sources"].items():
+                table.add_row(
+                    n,
+                    s["connector"],
+                    s["path"],
+                    s["function"] or "-",
+                    s["channel"] or "default",
+                    str(s["enabled"]),
+                )
+            out.print(table)
+        else:
+            out.print(f"No {DEFAULT_CONFIG} here: no configured sources.")
+
+
+@app.command()
+def quarantine(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only these sources. Repeatable.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Show at most this many records (0: all).")
+    ] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what was rejected and why: path:locator: reason, newest first.
+
+    The raw records are not printed (they may hold personal data); read them with
+    `silobridge.open_store(PATH).quarantine()`.
+    """
+    from .pipeline.store import Store
+
+    with _errors():
+        cfg = _load(config, required=False)
+        st = Store.open(store or (cfg.store_path if cfg else Path(DEFAULT_STORE)))
+        df = st.quarantine()
+        if source:
+            df = df[df["source_name"].isin(source)]
+        df = df.sort_values(
+            ["last_seen_at", "source_name", "source_path", "locator"],
+            ascending=[False, True, True, True],
+        )
+        total = len(df)
+        if limit:
+            df = df.head(limit)
+        rows = [
+            {
+                k: str(r[k])
+                for k in (
+                    "source_name",
+                    "source_path",
+                    "locator",
+                    "reason",
+                    "first_run_id",
+                    "last_run_id",
+                )
+            }
+            for r in df.to_dict("records")
+        ]
+        if as_json:
+            print(json.dumps({"total": total, "records": rows}))
+            return
+        for r in rows:
+            out.print(
+                f"[{r['source_name']}] {r['source_path']}:{r['locator']}: {r['reason']}",
+                markup=False,
+            )
+        shown = f"showing {len(rows)} of {total}" if total > len(rows) else f"{total}"
+        err.print(f"{shown} quarantined records in {st.root}")
+
+
+@app.command()
+def runs(config: ConfigOpt = None, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """List the finished runs of a store: id, outcome, counts and table versions."""
+    from .pipeline.store import Store
+
+    with _errors():
+        cfg = _load(config, required=False)
+        st = Store.open(store or (cfg.store_path if cfg else Path(DEFAULT_STORE)))
+        manifests = st.manifests()
+        if as_json:
+            print(json.dumps([{"seq": m.seq, **m.data} for m in manifests], default=str))
+            return
+        table = Table(title=f"Runs in {st.root}", title_justify="left")
+        for col in (
+            "seq",
+            "run id",
+            "finished",
+            "outcome",
+            "new",
+            "updated",
+            "quarantined",
+            "versions",
+        ):
+            table.add_column(col)
+        for m in manifests:
+            total = m.data.get("counts", {}).get("total", {})
+            versions = " ".join(f"{k}={v}" for k, v in m.versions.items())
+            cells = [str(m.seq), m.run_id, str(m.data.get("finished_at", ""))[:19]]
+            cells.append(str(m.data.get("outcome")))
+            cells += [str(total.get(k, "")) for k in ("new", "updated", "quarantined")]
+            table.add_row(*cells, versions)
+        out.print(table)
+
+
+@app.command()
+def demo(
+    store: Annotated[Path, typer.Option("--store", "-s", help="Store folder for the demo.")] = Path(
+        ".silobridge-demo"
+    ),
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest the bundled sample (a fictional B2B SaaS company's exports) and summarise it."""
+    from .pipeline.ingest import ingest as run_ingest
+    from .pipeline.store import Store
+
+    with _errors():
+        sample = resources.files("silobridge.data") / "sample"
+        cfg = load_config(Path(str(sample)) / "silobridge.sample.toml")
+        result = run_ingest(list(cfg.sources.values()), store, config_hash=cfg.config_hash())
+        items = Store.open(store).items(columns=["source_name", "function", "channel"])
+        if as_json:
+            summary = result.to_dict()
+            summary["items_by_function"] = (
+                items["function"].fillna("unknown").value_counts().to_dict()
+            )
+            print(json.dumps(summary))
+            return
+        _print_ingest(result)
+        table = Table(title="Items in the store by source and function", title_justify="left")
+        pivot = items.fillna({"function": "unknown"}).pivot_table(
+            index="source_name", columns="function", aggfunc="size", fill_value=0
+        )
+        table.add_column("source")
+        for col in pivot.columns:
+            table.add_column(str(col), justify="right")
+        for source_name, row in pivot.iterrows():
+            table.add_row(str(source_name), *(str(v) for v in row))
+        out.print(table)
+        out.print(
+            f"{len(items)} items in {result.store}. Read them with "
+            f"`silobridge.open_store({str(result.store)!r}).items()`; "
+            "see what was rejected with `silobridge quarantine --store "
+            f"{store}`."
+        )
+
+
+def _print_ingest(result: Any) -> None:
+    table = Table(title=f"Run {result.run_id}", title_justify="left")
+    cols = (
+        "read",
+        "new",
+        "updated",
+        "unchanged",
+        "duplicate",
+        "quarantined",
+        "skipped",
+        "files_read",
+        "files_unchanged",
+    )
+    table.add_column("source")
+    for col in cols:
+        table.add_column(col.replace("_", " "), justify="right")
+    for name, counts in result.sources.items():
+        table.add_row(name, *(str(getattr(counts, c)) for c in cols))
+    totals = result.totals
+    table.add_row("total", *(str(getattr(totals, c)) for c in cols), style="bold")
+    out.print(table)
+    if result.rolled_back:
+        err.print(f"Recovered from an unfinished run: rolled back {result.rolled_back}.")
+    if totals.quarantined:
+        err.print(
+            f"{totals.quarantined} records quarantined ({result.quarantine_added} new); "
+            "`silobridge quarantine` shows where and why."
+        )
+
+
+def _load(config: Path | None, *, required: bool) -> Config | None:
+    if config is not None:
+        return load_config(config)
+    default = Path(DEFAULT_CONFIG)
+    if default.exists():
+        return load_config(default)
+    if required:
+        raise ConfigError(
+            f"No {DEFAULT_CONFIG} in {Path.cwd()}. Pass --config FILE, or ingest one export with "
+            "`silobridge ingest PATH --connector NAME`."
+        )
+    return None
+
+
+def _select(cfg: Config, names: list[str] | None) -> list[Any]:
+    if not names:
+        if not cfg.sources:
+            raise ConfigError("no [sources.NAME] tables: nothing to ingest", path=str(cfg.path))
+        return list(cfg.sources.values())
+    unknown = [n for n in names if n not in cfg.sources]
+    if unknown:
+        raise ConfigError(
+            f"unknown source(s) {', '.join(unknown)}; configured: {', '.join(cfg.sources)}"
+        )
+    return [cfg.sources[n] for n in names]
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option takes KEY=VALUE; got {pair!r}.")
+        try:
+            options[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            options[key.strip()] = value  # a bare word is a string
+    return options
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
+    """A live "records read" line per source on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+
+        def update(source: str, read: int) -> None:
+            if source not in tasks:
+                tasks[source] = progress.add_task(source)
+            progress.update(tasks[source], description=f"{source}: {read} records read")
+
+        yield update
+
+
+class _errors:
+    """Turn library errors into one clean ``Error:`` line and the documented exit code."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, typer.Exit | typer.Abort | KeyboardInterrupt):
+            return False
+        if isinstance(exc, StoreLockedError):
+            code = EXIT_LOCKED
+        elif isinstance(exc, ConfigError):
+            code = EXIT_CONFIG
+        elif isinstance(exc, SilobridgeError):
+            code = EXIT_FAILED
+        else:
+            return False
+        err.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(code) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

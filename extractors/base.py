@@ -92,3 +92,41 @@ class Skipped:
 def raw_json(obj: Any) -> str:
     """Serialise a raw vendor record for the ``raw`` column, keys in their original order."""
     return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+_FUNCTION_ALIASES = {
+    "product": "Product",
+    "product management": "Product",
+    "pm": "Product",
+    "marketing": "Marketing",
+    "sales": "Sales",
+    "success": "Success",
+    "customer success": "Success",
+    "cs": "Success",
+    "csm": "Success",
+    "account management": "Success",
+    "support": "Support",
+    "customer support": "Support",
+    "customer service": "Support",
+    "help desk": "Support",
+    "helpdesk": "Support",
+}
+
+
+def normalize_function(value: str | None) -> str | None:
+    """The canonical function name for ``value`` (``"customer success"`` → ``"Success"``).
+
+    Returns ``None`` for ``None`` or an empty string.
+
+    Raises:
+        ValueError: naming the known functions, if ``value`` is none of them.
+    """
+    if value is None or not str(value).strip():
+        return None
+    key = " ".join(str(value).replace("_", " ").replace("-", " ").lower().split())
+    try:
+        return _FUNCTION_ALIASES[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown function {str(value)[:40]!r}; expected one of {', '.join(FUNCTIONS)}"
+        ) from None

@@ -62,7 +62,9 @@ def read_text(path: Path, *, encoding: str = "utf-8", display: str | None = None
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     elif b"\x00" in data[:8192]:
-        raise BadFile(Rejected(where, "file", "binary file (NUL bytes), not a text export", raw_bytes(data)))
+        raise BadFile(
+            Rejected(where, "file", "binary file (NUL bytes), not a text export", raw_bytes(data))
+        )
     if not data.strip():
         raise BadFile(Rejected(where, "file", "empty file"))
     return data.decode(encoding, errors="surrogateescape")
@@ -77,7 +79,9 @@ def clip_raw(text: str) -> str:
     """Raw text for quarantine: at most ``MAX_RAW`` characters, undecodable bytes made visible."""
     text = text[:MAX_RAW]
     if _UNDECODABLE.search(text):
-        text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+        text = text.encode("utf-8", errors="surrogateescape").decode(
+            "utf-8", errors="backslashreplace"
+        )
     return text
 
 
@@ -139,20 +143,27 @@ def _salvage_json_array(
     start = _find_array(text, array_key)
     if start is None:
         where = f"array {array_key!r}" if array_key else "a top-level array"
-        yield Rejected(path, "file", f"invalid JSON and no {where} to recover records from", clip_raw(text))
+        yield Rejected(
+            path, "file", f"invalid JSON and no {where} to recover records from", clip_raw(text)
+        )
         return
-    index = 0
-    for begin, end, closed in _split_array(text, start):
-        index += 1
+    for index, (begin, end, closed) in enumerate(_split_array(text, start), 1):
         chunk = text[begin:end]
         locator = f"{label} {index} (line {line_of(text, begin)})"
         if not closed:
-            yield Rejected(path, locator, "truncated JSON: the file ends inside this record", clip_raw(chunk))
+            yield Rejected(
+                path, locator, "truncated JSON: the file ends inside this record", clip_raw(chunk)
+            )
             return
         try:
             yield locator, json.loads(chunk)
         except json.JSONDecodeError as e:
-            yield Rejected(path, locator, f"invalid JSON: {e.msg} (line {line_of(text, begin + e.pos)})", clip_raw(chunk))
+            yield Rejected(
+                path,
+                locator,
+                f"invalid JSON: {e.msg} (line {line_of(text, begin + e.pos)})",
+                clip_raw(chunk),
+            )
 
 
 def _find_array(text: str, array_key: str | None) -> int | None:
@@ -213,7 +224,9 @@ def iter_jsonl(text: str, path: str) -> Iterator[tuple[str, Any] | Rejected]:
         try:
             yield locator, json.loads(line)
         except json.JSONDecodeError as e:
-            yield Rejected(path, locator, f"invalid JSON: {e.msg} (column {e.colno})", clip_raw(line))
+            yield Rejected(
+                path, locator, f"invalid JSON: {e.msg} (column {e.colno})", clip_raw(line)
+            )
 
 
 def iter_csv(
@@ -236,7 +249,12 @@ def iter_csv(
             break
         except csv.Error as e:
             start = last_line + 1
-            yield Rejected(path, f"line {start}", f"unreadable CSV: {e}", clip_raw("".join(lines[last_line:start + 1])))
+            yield Rejected(
+                path,
+                f"line {start}",
+                f"unreadable CSV: {e}",
+                clip_raw("".join(lines[last_line : start + 1])),
+            )
             last_line = reader.line_num
             continue
         start, last_line = last_line + 1, reader.line_num
@@ -250,7 +268,9 @@ def iter_csv(
         row_number += 1
         locator = f"row {row_number} (line {start})"
         width = len(header[0])
-        if len(cells) != width and not (len(cells) > width and not any(c.strip() for c in cells[width:])):
+        if len(cells) != width and not (
+            len(cells) > width and not any(c.strip() for c in cells[width:])
+        ):
             yield Rejected(
                 path,
                 locator,
@@ -260,4 +280,9 @@ def iter_csv(
             continue
         yield locator, cells[:width] + [""] * (width - len(cells))
     if len(header) < header_rows:
-        yield Rejected(path, "file", f"expected {header_rows} header row(s), found {len(header)}", clip_raw(text))
+        yield Rejected(
+            path,
+            "file",
+            f"expected {header_rows} header row(s), found {len(header)}",
+            clip_raw(text),
+        )

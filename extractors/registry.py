@@ -3,7 +3,7 @@
 Each connector is one module in ``extractors/`` with one decorated function::
 
     @connector("zendesk", formats=("json", "jsonl", "csv"), channel="ticket")
-    def read_zendesk(path: Path, *, encoding: str = "utf-8") -> Iterator[Record | Rejected | Skipped]:
+    def read_zendesk(path: Path, *, encoding: str = "utf-8") -> Iterator[Record | Rejected]:
         ...
 
 The function's keyword-only parameters are the connector's options: a source in

@@ -64,7 +64,9 @@ def parse_timestamp(
         raise ConnectorError(f"{field}: expected a timestamp, got a boolean")
     if isinstance(value, datetime):
         result = value if value.tzinfo else value.replace(tzinfo=_zone(tz))
-    elif isinstance(value, int | float) or (isinstance(value, str) and _NUMERIC.match(value.strip())):
+    elif isinstance(value, int | float) or (
+        isinstance(value, str) and _NUMERIC.match(value.strip())
+    ):
         number = float(value)
         if not math.isfinite(number):
             raise ConnectorError(f"{field}: expected a timestamp, got a non-finite number")
@@ -105,7 +107,9 @@ def as_id(value: Any, *, field: str) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ConnectorError(f"missing required field {field!r}")
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConnectorError(f"{field}: expected a string or integer id, got {type(value).__name__}")
+        raise ConnectorError(
+            f"{field}: expected a string or integer id, got {type(value).__name__}"
+        )
     return str(value).strip()
 
 
@@ -136,4 +140,6 @@ def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ConfigError(f"Unknown time zone {tz!r}; use an IANA name like 'Europe/Berlin'.") from e
+        raise ConfigError(
+            f"Unknown time zone {tz!r}; use an IANA name like 'Europe/Berlin'."
+        ) from e

@@ -1,0 +1,243 @@
+"""``silobridge.toml``: where the store lives and which sources feed it.
+
+Example::
+
+    [store]
+    path = ".silobridge"        # relative to this file
+    retention_days = 30         # versions older than this are vacuumed
+
+    [sources.support_tickets]
+    connector = "zendesk"
+    path = "data/sample/zendesk"
+    function = "Support"
+
+    [sources.crm_notes]
+    connector = "csv"
+    path = "data/sample/crm/account_notes.csv"
+    channel = "note"
+    mapping = { native_id = "Id", text = "Note", created_at = "Created", function = "Team" }
+
+Every key of a source other than ``connector``, ``path``, ``function``, ``channel`` and
+``enabled`` is an option of its connector (``silobridge sources`` lists them). Errors name the
+file, the key and what would be valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .extractors.base import CHANNELS, normalize_function
+from .extractors.registry import get_connector
+
+DEFAULT_CONFIG = "silobridge.toml"
+DEFAULT_STORE = ".silobridge"
+_SOURCE_KEYS = ("connector", "path", "function", "channel", "enabled")
+_STORE_KEYS = ("path", "retention_days")
+_TOP_KEYS = ("store", "sources")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One configured source.
+
+    Attributes:
+        name: The source's name (its key in ``[sources]``); part of every item's identity.
+        connector: The connector's registered name.
+        path: The export file or folder, absolute.
+        function: The function that hears this source, if it is one function.
+        channel: The channel of its records, if not the connector's default.
+        options: Keyword options for the connector.
+        base_dir: Paths stored in items are relative to this folder where possible.
+        enabled: Disabled sources are listed but not ingested.
+    """
+
+    name: str
+    connector: str
+    path: Path
+    function: str | None = None
+    channel: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
+    enabled: bool = True
+
+    def config_hash(self) -> str:
+        """A hash of everything that changes how this source's files are read."""
+        spec = get_connector(self.connector)
+        payload = {
+            "connector": self.connector,
+            "function": self.function,
+            "channel": self.channel,
+            "options": self.options,
+            "reader": spec.read.__module__,
+        }
+        return _hash(payload)
+
+    def display_path(self, path: Path) -> str:
+        """``path`` relative to ``base_dir`` where it lies inside, POSIX style."""
+        try:
+            return path.resolve().relative_to(self.base_dir.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded ``silobridge.toml``."""
+
+    path: Path | None
+    store_path: Path
+    retention_days: int = 30
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+
+    def config_hash(self) -> str:
+        return _hash(
+            {
+                "retention_days": self.retention_days,
+                "sources": {n: s.config_hash() for n, s in sorted(self.sources.items())},
+            }
+        )
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a ``silobridge.toml``.
+
+    Raises:
+        ConfigError: naming the file and key for a missing file, invalid TOML, an unknown
+            connector, option, function or channel, or a source path that does not exist.
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found; create it (see the README) or pass --config", path=where
+        ) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read: {e}", path=where) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML: {e}", path=where) from e
+    base = path.resolve().parent
+    _check_keys(data, _TOP_KEYS, where, "")
+    store = data.get("store", {})
+    if not isinstance(store, dict):
+        raise ConfigError("must be a table", path=where, key="store")
+    _check_keys(store, _STORE_KEYS, where, "store.")
+    store_path = base / _str(store.get("path", DEFAULT_STORE), where, "store.path")
+    retention = store.get("retention_days", 30)
+    if isinstance(retention, bool) or not isinstance(retention, int) or retention < 0:
+        raise ConfigError(
+            f"must be a whole number of days >= 0; got {retention!r}",
+            path=where,
+            key="store.retention_days",
+        )
+    sources_data = data.get("sources", {})
+    if not isinstance(sources_data, dict):
+        raise ConfigError("must be a table of [sources.NAME] tables", path=where, key="sources")
+    sources = {}
+    for name, body in sources_data.items():
+        if not isinstance(body, dict):
+            raise ConfigError("must be a table", path=where, key=f"sources.{name}")
+        sources[name] = make_source(name, body, base_dir=base, config_path=where)
+    return Config(
+        path=path.resolve(), store_path=store_path, retention_days=retention, sources=sources
+    )
+
+
+def make_source(
+    name: str, body: dict[str, Any], *, base_dir: Path, config_path: str | None = None
+) -> SourceConfig:
+    """Validate one source's settings (from a config file or from CLI arguments)."""
+    key = f"sources.{name}"
+    if not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise ConfigError(
+            "source names use letters, digits, '_' and '-' only", path=config_path, key=key
+        )
+    if "connector" not in body:
+        raise ConfigError("missing 'connector'", path=config_path, key=key)
+    try:
+        spec = get_connector(_str(body["connector"], config_path, f"{key}.connector"))
+    except ConfigError as e:
+        raise ConfigError(str(e), path=config_path, key=f"{key}.connector") from None
+    if "path" not in body:
+        raise ConfigError("missing 'path' (the export file or folder)", path=config_path, key=key)
+    source_path = (base_dir / _str(body["path"], config_path, f"{key}.path")).resolve()
+    if not source_path.exists():
+        raise ConfigError(
+            f"path does not exist: {source_path}", path=config_path, key=f"{key}.path"
+        )
+    try:
+        function = normalize_function(body.get("function"))
+    except ValueError as e:
+        raise ConfigError(str(e), path=config_path, key=f"{key}.function") from None
+    channel = body.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise ConfigError(
+            f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}",
+            path=config_path,
+            key=f"{key}.channel",
+        )
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError("must be true or false", path=config_path, key=f"{key}.enabled")
+    options = {k: v for k, v in body.items() if k not in _SOURCE_KEYS}
+    for option, value in options.items():
+        if option not in spec.options:
+            known = ", ".join(sorted(spec.options)) or "none"
+            raise ConfigError(
+                f"unknown option {option!r} for connector {spec.name!r}; its options: {known}",
+                path=config_path,
+                key=f"{key}.{option}",
+            )
+        default = spec.options[option]
+        if default is not None and not _same_kind(value, default):
+            raise ConfigError(
+                f"expected {type(default).__name__}, got {type(value).__name__}",
+                path=config_path,
+                key=f"{key}.{option}",
+            )
+    return SourceConfig(
+        name=name,
+        connector=spec.name,
+        path=source_path,
+        function=function,
+        channel=channel,
+        options=options,
+        base_dir=base_dir,
+        enabled=enabled,
+    )
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return isinstance(value, type(default))
+
+
+def _check_keys(data: dict[str, Any], known: tuple[str, ...], where: str, prefix: str) -> None:
+    for k in data:
+        if k not in known:
+            raise ConfigError(
+                f"unknown key; expected one of {', '.join(known)}", path=where, key=f"{prefix}{k}"
+            )
+
+
+def _str(value: Any, where: str | None, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"must be a non-empty string; got {value!r}", path=where, key=key)
+    return value
+
+
+def _hash(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,83 @@
+"""The canonical tables' Arrow schemas (documented in ``docs/schema.md``).
+
+The store enforces these on every write: a column of the wrong type fails the commit instead of
+landing, and a later stage reads the same types whatever connector wrote the rows.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+PART = pa.struct(
+    [
+        pa.field("speaker", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("timestamp", UTC_TS),
+        pa.field("text", pa.string()),
+    ]
+)
+
+ITEMS = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("source_path", pa.string(), nullable=False),
+        pa.field("native_id", pa.string(), nullable=False),
+        pa.field("function", pa.string()),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("parts", pa.list_(PART)),
+        pa.field("account", pa.string()),
+        pa.field("created_at", UTC_TS),
+        pa.field("updated_at", UTC_TS),
+        pa.field("metadata", pa.string()),
+        pa.field("raw", pa.string()),
+        pa.field("record_hash", pa.string(), nullable=False),
+        pa.field("ingested_at", UTC_TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+QUARANTINE = pa.schema(
+    [
+        pa.field("quarantine_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("source_path", pa.string(), nullable=False),
+        pa.field("locator", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.string()),
+        pa.field("first_run_id", pa.string(), nullable=False),
+        pa.field("last_run_id", pa.string(), nullable=False),
+        pa.field("first_seen_at", UTC_TS, nullable=False),
+        pa.field("last_seen_at", UTC_TS, nullable=False),
+    ]
+)
+
+# What the ingest stage has read: lets a nightly run skip export files that did not change.
+FILES = pa.schema(
+    [
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("source_path", pa.string(), nullable=False),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("mtime_ns", pa.int64(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("config_hash", pa.string(), nullable=False),
+        pa.field("records", pa.int64(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("read_at", UTC_TS, nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {"items": ITEMS, "quarantine": QUARANTINE, "files": FILES}
+
+# Merge keys: a row with the same key replaces the stored one.
+KEYS: dict[str, tuple[str, ...]] = {
+    "items": ("source_name", "native_id"),
+    "quarantine": ("quarantine_id",),
+    "files": ("source_name", "source_path"),
+}

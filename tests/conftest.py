@@ -1,0 +1,39 @@
+"""Shared fixtures. Connector fixtures live in tests/fixtures/<connector>/ (see expected.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE = ROOT / "data" / "sample"
+
+
+def fixture_case(connector: str) -> dict[str, Any]:
+    """A connector's fixture case: expected.json with its paths made absolute."""
+    folder = FIXTURES / connector
+    case = json.loads((folder / "expected.json").read_text())
+    case["path"] = folder / case["path"]
+    case["path_v2"] = folder / case["path_v2"]
+    case.setdefault("options", {})
+    return case
+
+
+def make_source(connector: str, path: Path, *, name: str | None = None, **options: Any):
+    """A SourceConfig for ``path`` read by ``connector``, validated like a config file's."""
+    from silobridge.config import make_source as _make
+
+    body = {"connector": connector, "path": str(path), **options}
+    return _make(name or connector, body, base_dir=path.parent)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store"
