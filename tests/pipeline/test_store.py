@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
-
 import silobridge
+from deltalake import DeltaTable
 from silobridge.errors import StoreError, StoreLockedError
 from silobridge.pipeline.ingest import ingest
 from silobridge.pipeline.store import Store
@@ -37,7 +36,7 @@ def _rows(n: int, *, suffix: str = "") -> list[dict]:
 
 
 def test_store_open_missing_names_the_folder(tmp_path: Path):
-    with pytest.raises(StoreError, match="No silobridge store at .*nowhere"):
+    with pytest.raises(StoreError, match=r"No silobridge store at .*nowhere"):
         silobridge.open_store(tmp_path / "nowhere")
 
 
@@ -80,7 +79,9 @@ def test_store_recover_rolls_back_commits_of_an_unfinished_run(tmp_path: Path, s
         extra = store.read("items").slice(0, 1).to_pylist()
         extra[0]["native_id"] = "ghost"
         writer.merge("items", pa.Table.from_pylist(extra, schema=store.read("items").schema))
-    assert DeltaTable(str(store.table_path("items"))).version() > store.committed_versions()["items"]
+    assert (
+        DeltaTable(str(store.table_path("items"))).version() > store.committed_versions()["items"]
+    )
     # readers never see it ...
     assert sorted(store.items()["native_id"]) == sorted(before["native_id"])
     # ... and the next run rolls it back first

@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine (see README.md):
+#   make demo   set up .venv and run the main job on the bundled sample
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test lint bench sample clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/silobridge demo
+
+test: $(BIN)/.installed
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@# mypy needs the package under its import name; the repository root is that package.
+	mkdir -p .mypy-src && ln -sfn .. .mypy-src/silobridge
+	cd .mypy-src && MYPYPATH=. ../$(BIN)/mypy --config-file ../pyproject.toml \
+		-p silobridge.pipeline -p silobridge.extractors -p silobridge.config \
+		-p silobridge.cli -p silobridge.errors
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_ingest.py
+
+sample: $(BIN)/.installed
+	$(BIN)/python data/sample/generate.py --out data/sample
+
+clean:
+	rm -rf $(VENV) .silobridge .silobridge-demo benchmarks/out
