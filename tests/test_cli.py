@@ -1,0 +1,90 @@
+"""The command line as a user (and a scheduler) meets it: output, exit codes, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from silobridge.cli import EXIT_CONFIG, EXIT_LOCKED, EXIT_QUARANTINED, app
+from silobridge.pipeline.store import Store
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+MAPPING = "mapping={native_id='id', text='body', created_at='at'}"
+
+
+def _export(tmp_path: Path) -> Path:
+    path = tmp_path / "feedback.jsonl"
+    rows = [
+        {"id": "1", "body": "SSO login fails for our admins", "at": "2026-09-01T10:00:00Z"},
+        {"id": "2", "body": "Please add a Salesforce sync", "at": "2026-09-02T10:00:00Z"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{not json\n")
+    return path
+
+
+def _ingest(tmp_path: Path, *extra: str):
+    args = ["ingest", str(_export(tmp_path)), "--connector", "jsonl", "--channel", "ticket"]
+    args += ["--function", "Support", "-o", MAPPING, "--store", str(tmp_path / "st"), *extra]
+    return runner.invoke(app, args)
+
+
+def test_cli_ingest_json_counts_and_quarantine_exit_code(tmp_path: Path):
+    result = _ingest(tmp_path, "--json")
+    assert result.exit_code == EXIT_QUARANTINED
+    counts = json.loads(result.stdout)
+    assert (counts["read"], counts["new"], counts["quarantined"]) == (3, 2, 1)
+    again = json.loads(_ingest(tmp_path, "--json", "--full").stdout)
+    assert (again["new"], again["updated"], again["unchanged"]) == (0, 0, 2)
+
+
+def test_cli_quarantine_lists_path_locator_and_reason(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to where the export was configured
+    _ingest(tmp_path)
+    result = runner.invoke(app, ["quarantine", "--store", str(tmp_path / "st")])
+    assert result.exit_code == 0
+    assert "[jsonl] feedback.jsonl:line 3: invalid JSON" in result.stdout
+
+
+def test_cli_unknown_connector_is_a_config_error_listing_the_known_ones(tmp_path: Path):
+    result = runner.invoke(app, ["ingest", str(_export(tmp_path)), "--connector", "zendsk"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "Unknown connector 'zendsk'. Did you mean 'zendesk'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_ingest_without_config_explains_what_to_do(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "No silobridge.toml" in result.stderr
+
+
+def test_cli_second_concurrent_run_exits_with_the_locked_code(tmp_path: Path):
+    store = Store.open(tmp_path / "st", create=True)
+    with store.writing("nightly-1"):
+        code = [sys.executable, "-m", "silobridge.cli", "ingest", str(_export(tmp_path))]
+        code += ["--connector", "jsonl", "--channel", "ticket", "-o", MAPPING]
+        code += ["--store", str(tmp_path / "st")]
+        proc = subprocess.run(code, capture_output=True, text=True, check=False)
+    assert proc.returncode == EXIT_LOCKED
+    assert "being written by another run (run nightly-1, pid" in proc.stderr
+
+
+def test_cli_sources_lists_every_connector_with_its_options():
+    result = runner.invoke(app, ["sources", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert {"zendesk", "intercom", "gong", "slack", "csv", "notes"} <= set(data["connectors"])
+    assert "mapping" in data["connectors"]["csv"]["options"]
+
+
+def test_cli_runs_lists_finished_runs(tmp_path: Path):
+    _ingest(tmp_path)
+    result = runner.invoke(app, ["runs", "--store", str(tmp_path / "st"), "--json"])
+    runs = json.loads(result.stdout)
+    assert [r["outcome"] for r in runs] == ["ok_with_quarantine"]
+    assert runs[0]["counts"]["total"]["new"] == 2
