@@ -92,7 +92,10 @@ def parse_timestamp(
             result = result.replace(tzinfo=_zone(tz))
     else:
         raise ConnectorError(f"{field}: expected a timestamp, got {type(value).__name__}")
-    result = result.astimezone(UTC)
+    try:
+        result = result.astimezone(UTC)
+    except OverflowError as e:  # an offset at the edge of year 1 or 9999
+        raise ConnectorError(f"{field}: timestamp out of range") from e
     if not _MIN <= result < _MAX:
         raise ConnectorError(f"{field}: timestamp {result.date()} is outside 1990-2100")
     return result

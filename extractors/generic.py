@@ -1,0 +1,593 @@
+"""Generic CSV, JSON and JSON Lines exports, mapped to canonical records by configuration.
+
+For the exports no vendor connector covers (a feedback form's CSV, an in-house tool's JSON
+dump), the source's ``mapping`` option says which column holds which canonical field::
+
+    [sources.feedback_form]
+    connector = "csv"
+    channel = "survey"
+    [sources.feedback_form.options]
+    mapping = { native_id = "Response ID", text = ["Subject", "Comment"], created_at = "Date" }
+
+Three connectors share one record mapping:
+
+* ``csv``: one record per data row after a single header row. The mapping is checked against the
+  header before any row is read: a column that is not there is a :class:`ConfigError` listing the
+  columns found, unless the header itself is damaged (bad bytes, a width that differs from the
+  first row's, no row after it): then the file is one rejected record. Rows with the wrong
+  number of cells are rejected (``row 4 (line 6)``). ``.tsv`` files need ``delimiter = "\\t"``.
+* ``json``: the elements of the top-level array, or of the array at ``records_path``
+  (``"data.items"``); a top-level object without ``records_path`` is one record. A truncated or
+  broken document keeps every record but the damaged ones (``record 3 (line 17)``).
+* ``jsonl``: one JSON object per line (``line 5``).
+
+Mapping keys are ``native_id``, ``text`` (a column, or a list of columns joined with newlines),
+``title``, ``created_at``, ``updated_at``, ``account``, ``function``, ``channel``, ``speaker`` and
+``role``; only ``text`` is required. In JSON a dotted value addresses a nested field
+(``"author.name"``); a key that itself contains the dots wins. A JSON record that lacks the
+mapped ``text`` (all of its columns) or ``native_id`` field is rejected, the other fields are
+then ``None``. Quirks:
+
+* ``native_id`` unmapped: the id is a hash of the record's cleaned text and ``created_at``, so a
+  re-export of the same row is the same record, but a row whose text was edited counts as a new
+  record (and the old one stays).
+* ``function`` and ``channel`` values pass through as written; the ingest stage validates and
+  normalises them. Without a ``channel`` column the source's ``channel`` setting applies.
+* ``speaker``/``role`` mapped: the record also gets one :class:`Part` with that speaker; role
+  words such as ``agent``/``admin`` read as internal, ``end-user``/``contact`` as customer.
+* ``metadata_columns=None`` puts every unmapped column in ``metadata`` (CSV: the non-empty ones;
+  JSON: the top-level fields with a scalar or list-of-scalars value that no mapping reaches
+  into); a list names exactly the columns to keep (dotted paths allowed in JSON), ``[]`` none.
+* Text is cleaned (:func:`clean_text`), not converted from HTML or Markdown.
+
+Timestamps go through :func:`parse_timestamp` (ISO 8601, epoch seconds/ms, free-form dates read
+in ``tz``, ``dayfirst`` for ``01/02/2026`` = 1 February). The container quirks (invalid bytes,
+truncated JSON) are those of :mod:`.files`; see formats.md §0 for why timestamps and ids are
+never assumed to have one type.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, cast
+
+from ..errors import ConfigError, ConnectorError
+from .base import Part, Record, Rejected, Skipped, raw_json
+from .files import (
+    BadFile,
+    clip_raw,
+    iter_csv,
+    iter_json_records,
+    iter_jsonl,
+    read_text,
+    undecodable_reason,
+)
+from .registry import connector
+from .text import clean_text
+from .values import as_id, check_zone, parse_timestamp
+
+MAPPING_KEYS = (
+    "native_id", "text", "title", "created_at", "updated_at",
+    "account", "function", "channel", "speaker", "role",
+)  # fmt: skip
+_ROLE_WORDS = {
+    **dict.fromkeys(
+        ("customer", "end-user", "end_user", "enduser", "user", "contact", "lead", "client",
+         "prospect", "requester", "external"),
+        "customer",
+    ),
+    **dict.fromkeys(
+        ("internal", "agent", "admin", "staff", "employee", "team", "rep", "teammate",
+         "operator", "support"),
+        "internal",
+    ),
+    **dict.fromkeys(("bot", "automation", "system", "ai"), "bot"),
+}  # fmt: skip
+_LINE = re.compile(r"\(line (\d+)\)")
+# What a malformed record can raise. OverflowError: parse_timestamp lets it through for
+# timestamps at the edge of year 1 or 9999 with an offset.
+_BAD_INPUT = (
+    ConnectorError, KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+)  # fmt: skip
+
+# (found, value) for a column of the record at hand.
+Lookup = Callable[[str], tuple[bool, Any]]
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """The validated ``mapping`` and companion options, shared by the three connectors."""
+
+    columns: dict[str, tuple[str, ...]]
+    metadata_columns: tuple[str, ...] | None
+    tz: str
+    dayfirst: bool
+
+    @classmethod
+    def from_options(
+        cls,
+        connector_name: str,
+        mapping: Any,
+        metadata_columns: Any,
+        tz: str,
+        dayfirst: bool,
+    ) -> _Mapping:
+        """Check the options a user wrote in ``silobridge.toml``.
+
+        Raises:
+            ConfigError: naming the option, what is wrong, and an example of the fix.
+        """
+        example = "mapping = { text = 'Comment', native_id = 'ID', created_at = 'Date' }"
+        if mapping is None:
+            raise ConfigError(
+                f"The {connector_name} connector needs a 'mapping' option naming the column of "
+                f"each canonical field, e.g. {example}.",
+                key="options.mapping",
+            )
+        if not isinstance(mapping, dict):
+            raise ConfigError(
+                f"'mapping' must be a table of canonical field = column name, e.g. {example}; "
+                f"got {type(mapping).__name__}.",
+                key="options.mapping",
+            )
+        unknown = sorted(str(k) for k in mapping if k not in MAPPING_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"Unknown mapping key(s) {', '.join(map(repr, unknown))}. "
+                f"Known keys: {', '.join(MAPPING_KEYS)}.",
+                key="options.mapping",
+            )
+        if "text" not in mapping:
+            raise ConfigError(
+                f"'mapping' has no 'text' key: name the column(s) that hold the feedback text, "
+                f"e.g. {example}.",
+                key="options.mapping",
+            )
+        columns: dict[str, tuple[str, ...]] = {}
+        for key, value in mapping.items():
+            if isinstance(value, str) and value.strip():
+                columns[key] = (value,)
+            elif (
+                key == "text"
+                and isinstance(value, list)
+                and value
+                and all(isinstance(v, str) and v.strip() for v in value)
+            ):
+                columns[key] = tuple(value)
+            else:
+                what = (
+                    "a column name or a list of column names" if key == "text" else "a column name"
+                )
+                raise ConfigError(
+                    f"mapping.{key} must be {what}; got {value!r}.", key=f"options.mapping.{key}"
+                )
+        if metadata_columns is not None and not (
+            isinstance(metadata_columns, list) and all(isinstance(c, str) for c in metadata_columns)
+        ):
+            raise ConfigError(
+                "'metadata_columns' must be a list of column names ([] for none), or unset for "
+                f"every unmapped column; got {metadata_columns!r}.",
+                key="options.metadata_columns",
+            )
+        if not isinstance(dayfirst, bool):
+            raise ConfigError(f"'dayfirst' must be true or false; got {dayfirst!r}.")
+        check_zone(tz)
+        meta = tuple(metadata_columns) if metadata_columns is not None else None
+        return cls(columns=columns, metadata_columns=meta, tz=tz, dayfirst=dayfirst)
+
+    @property
+    def mapped(self) -> set[str]:
+        """Every column the mapping reads."""
+        return {c for cols in self.columns.values() for c in cols}
+
+    def to_record(
+        self, get: Lookup, metadata: dict[str, Any], *, path: str, locator: str, raw: str
+    ) -> Record:
+        """Map one record's columns to a :class:`Record`.
+
+        Raises:
+            ConnectorError: if a required column is missing or a value has the wrong type or
+                does not parse.
+        """
+        text_columns = self.columns["text"]
+        pieces: list[str] = []
+        found_text = False
+        for column in text_columns:
+            found, value = get(column)
+            if found:
+                found_text = True
+                piece = clean_text(_text(value, column) or "")
+                if piece:
+                    pieces.append(piece)
+        if not found_text:
+            names = " or ".join(map(repr, text_columns))
+            raise ConnectorError(f"missing required field {names}")
+        text = "\n".join(pieces)
+
+        created_at = self._timestamp(get, "created_at")
+        updated_at = self._timestamp(get, "updated_at") or created_at
+        if "native_id" in self.columns:
+            column = self.columns["native_id"][0]
+            found, value = get(column)
+            if not found:
+                raise ConnectorError(f"missing required field {column!r}")
+            native_id = as_id(value, field=column)
+        else:
+            native_id = _content_id(text, created_at.isoformat() if created_at else None)
+
+        parts: list[Part] = []
+        if "speaker" in self.columns or "role" in self.columns:
+            role_word = self._string(get, "role")
+            role = _ROLE_WORDS.get(role_word.lower(), "unknown") if role_word else "unknown"
+            parts = [Part(text, self._string(get, "speaker"), role, created_at)]
+        return Record(
+            native_id=native_id,
+            path=path,
+            locator=locator,
+            text=text,
+            parts=parts,
+            title=self._string(get, "title"),
+            channel=self._string(get, "channel"),
+            function=self._string(get, "function"),
+            account=self._string(get, "account"),
+            created_at=created_at,
+            updated_at=updated_at,
+            metadata=metadata,
+            raw=clip_raw(raw),
+        )
+
+    def _string(self, get: Lookup, key: str) -> str | None:
+        if key not in self.columns:
+            return None
+        column = self.columns[key][0]
+        found, value = get(column)
+        if not found or value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        return clean_text(_text(value, column) or "") or None
+
+    def _timestamp(self, get: Lookup, key: str) -> Any:
+        if key not in self.columns:
+            return None
+        column = self.columns[key][0]
+        found, value = get(column)
+        if not found:
+            return None
+        return parse_timestamp(value, field=column, tz=self.tz, dayfirst=self.dayfirst)
+
+
+def _text(value: Any, column: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ConnectorError(f"field {column!r}: expected text, got {_kind(value)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _content_id(text: str, created_at: str | None) -> str:
+    """A stable id for records without one: the same text and date give the same id."""
+    payload = json.dumps([text, created_at], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
+
+
+def _reject_reason(error: Exception) -> str:
+    if isinstance(error, ConnectorError):
+        return error.reason
+    if isinstance(error, OverflowError):
+        return "a timestamp is out of range"
+    return f"cannot read record ({type(error).__name__})"
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+@connector("csv", formats=("csv", "tsv"), layout="files")
+def read_csv(
+    path: Path,
+    *,
+    mapping: dict[str, str | list[str]] | None = None,
+    metadata_columns: list[str] | None = None,
+    tz: str = "UTC",
+    dayfirst: bool = False,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> Iterator[Record | Rejected | Skipped]:
+    """Read any CSV export, one record per row, mapped to canonical fields by ``mapping``.
+
+    Args:
+        path: The CSV file.
+        mapping: Canonical field → column name (``text`` may be a list of columns); required.
+        metadata_columns: Columns kept in ``metadata``; ``None`` for every unmapped column.
+        tz: IANA zone of timestamps written without one.
+        dayfirst: Read ``01/02/2026`` as 1 February.
+        encoding: The file's encoding when it has no byte-order mark.
+        delimiter: The cell separator (``"\\t"`` for TSV, ``";"`` for European Excel).
+
+    Raises:
+        ConfigError: if the options are invalid, or the mapping names a column the header lacks.
+
+    Examples:
+        >>> records = read_csv(Path("feedback.csv"), mapping={"text": "Comment"})  # doctest: +SKIP
+    """
+    spec = _Mapping.from_options("csv", mapping, metadata_columns, tz, dayfirst)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ConfigError(
+            f"'delimiter' must be one character (',', ';' or '\\t'); got {delimiter!r}.",
+            key="options.delimiter",
+        )
+    where = str(path)
+    try:
+        text = read_text(path, encoding=encoding)
+    except BadFile as e:
+        yield e.rejected
+        return
+    lines = text.splitlines(keepends=True)
+    header: list[str] = []
+    index: dict[str, int] = {}
+    keep: list[str] = []
+    for item in iter_csv(text, where, delimiter=delimiter):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        locator, value = item
+        if locator == "header":
+            header = [h.strip() for h in cast(list[list[str]], value)[0]]
+            index = {}
+            for i, name in enumerate(header):
+                index.setdefault(name, i)
+            missing = _missing_column(spec, header)
+            if missing is not None:
+                damage = _header_damage(lines, header, missing[1], encoding, delimiter)
+                if damage is None:
+                    raise _header_error(missing, header, where, delimiter)
+                # A damaged header is a bad file, not a wrong mapping: reject the file (its
+                # rows cannot be mapped) rather than stop the run.
+                yield Rejected(where, "file", damage, clip_raw(text))
+                return
+            if spec.metadata_columns is None:
+                keep = [h for h in index if h and h not in spec.mapped]
+            else:
+                keep = list(spec.metadata_columns)
+            continue
+        cells = cast(list[str], value)
+        raw = _row_raw(lines, locator, cells, delimiter)
+        reason = undecodable_reason(raw, encoding)
+        if reason:
+            yield Rejected(where, locator, reason, clip_raw(raw))
+            continue
+
+        try:
+            metadata = {c: cells[index[c]].strip() for c in keep if cells[index[c]].strip()}
+            record = spec.to_record(
+                _row_lookup(index, cells),
+                metadata,
+                path=where,
+                locator=locator,
+                raw=raw,
+            )
+        except _BAD_INPUT as e:
+            yield Rejected(where, locator, _reject_reason(e), clip_raw(raw))
+            continue
+        yield record
+
+
+def _row_lookup(index: dict[str, int], cells: list[str]) -> Lookup:
+    # The header was checked against the mapping, so every mapped column is in the row.
+    return lambda column: (True, cells[index[column]])
+
+
+def _missing_column(spec: _Mapping, header: list[str]) -> tuple[str, str] | None:
+    """The first ``(option, column)`` the options name that the header lacks."""
+    present = set(header)
+    wanted = [(f"mapping.{key}", c) for key, cols in spec.columns.items() for c in cols]
+    wanted += [("metadata_columns", c) for c in spec.metadata_columns or ()]
+    return next(((key, column) for key, column in wanted if column not in present), None)
+
+
+def _header_damage(
+    lines: list[str], header: list[str], column: str, encoding: str, delimiter: str
+) -> str | None:
+    """Why a header that lacks a mapped column looks damaged rather than mis-mapped, if it does."""
+    bad_bytes = undecodable_reason(lines[0], encoding)
+    if bad_bytes:
+        return f"header row: {bad_bytes}"
+    first_row = next(csv.reader(io.StringIO("".join(lines[1:])), delimiter=delimiter), None)
+    if first_row is None:
+        return f"header has no column {column!r} and no row follows it"
+    if len(first_row) != len(header):
+        return (
+            f"damaged header: {len(header)} columns, but the first row has {len(first_row)} cells"
+        )
+    return None
+
+
+def _header_error(
+    missing: tuple[str, str], header: list[str], path: str, delimiter: str
+) -> ConfigError:
+    key, column = missing
+    found = ", ".join(repr(h) for h in header if h) or "none"
+    hint = ""
+    if len(header) == 1 and any(d in header[0] for d in ",;\t|" if d != delimiter):
+        hint = " Only one column was found: is the 'delimiter' option right?"
+    return ConfigError(
+        f"{key} names column {column!r}, which is not in the header of {path}. "
+        f"Columns found: {found}.{hint}",
+        key=f"options.{key}",
+    )
+
+
+def _row_raw(lines: list[str], locator: str, cells: list[str], delimiter: str) -> str:
+    """The CSV line(s) a row came from: its first line and as many as its cells span."""
+    match = _LINE.search(locator)
+    if match is None:
+        return delimiter.join(cells)
+    start = int(match.group(1)) - 1
+    span = len((delimiter.join(cells) + "x").splitlines())
+    return "".join(lines[start : start + span])
+
+
+# --- JSON and JSON Lines -----------------------------------------------------------------------
+
+
+@connector("json", formats=("json",), layout="files")
+def read_json(
+    path: Path,
+    *,
+    mapping: dict[str, str | list[str]] | None = None,
+    metadata_columns: list[str] | None = None,
+    tz: str = "UTC",
+    dayfirst: bool = False,
+    encoding: str = "utf-8",
+    records_path: str | None = None,
+) -> Iterator[Record | Rejected | Skipped]:
+    """Read any JSON export (an array of objects), mapped to canonical fields by ``mapping``.
+
+    Args:
+        path: The JSON file.
+        mapping: Canonical field → field name, dotted for nested fields (``"author.name"``);
+            ``text`` may be a list. Required.
+        metadata_columns: Fields kept in ``metadata``; ``None`` for every unmapped top-level
+            field with a scalar or list-of-scalars value.
+        tz: IANA zone of timestamps written without one.
+        dayfirst: Read ``01/02/2026`` as 1 February.
+        encoding: The file's encoding when it has no byte-order mark.
+        records_path: Dotted path to the records array (``"data.items"``); ``None`` for a
+            top-level array.
+
+    Raises:
+        ConfigError: if the options are invalid.
+    """
+    spec = _Mapping.from_options("json", mapping, metadata_columns, tz, dayfirst)
+    if records_path is not None and (not isinstance(records_path, str) or not records_path):
+        raise ConfigError(
+            f"'records_path' must be a dotted path such as 'data.items'; got {records_path!r}.",
+            key="options.records_path",
+        )
+    yield from _read_json_like(path, spec, encoding, records_path, lines=False)
+
+
+@connector("jsonl", formats=("jsonl", "ndjson"), layout="files")
+def read_jsonl(
+    path: Path,
+    *,
+    mapping: dict[str, str | list[str]] | None = None,
+    metadata_columns: list[str] | None = None,
+    tz: str = "UTC",
+    dayfirst: bool = False,
+    encoding: str = "utf-8",
+) -> Iterator[Record | Rejected | Skipped]:
+    """Read any JSON Lines export (one object per line), mapped to canonical fields by ``mapping``.
+
+    Args:
+        path: The JSON Lines file.
+        mapping: Canonical field → field name, dotted for nested fields; required.
+        metadata_columns: Fields kept in ``metadata``; ``None`` for every unmapped top-level
+            field with a scalar or list-of-scalars value.
+        tz: IANA zone of timestamps written without one.
+        dayfirst: Read ``01/02/2026`` as 1 February.
+        encoding: The file's encoding when it has no byte-order mark.
+
+    Raises:
+        ConfigError: if the options are invalid.
+    """
+    spec = _Mapping.from_options("jsonl", mapping, metadata_columns, tz, dayfirst)
+    yield from _read_json_like(path, spec, encoding, None, lines=True)
+
+
+def _read_json_like(
+    path: Path, spec: _Mapping, encoding: str, records_path: str | None, *, lines: bool
+) -> Iterator[Record | Rejected | Skipped]:
+    where = str(path)
+    try:
+        text = read_text(path, encoding=encoding)
+    except BadFile as e:
+        yield e.rejected
+        return
+    items = (
+        iter_jsonl(text, where) if lines else iter_json_records(text, where, array_key=records_path)
+    )
+    # Top-level fields a mapping reads or reaches into stay out of the catch-all metadata.
+    tops = spec.mapped | {c.split(".", 1)[0] for c in spec.mapped}
+    for item in items:
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        locator, obj = item
+        raw = raw_json(obj)
+        reason = undecodable_reason(raw, encoding)
+        if reason:
+            yield Rejected(where, locator, reason, clip_raw(raw))
+            continue
+        if not isinstance(obj, dict):
+            yield Rejected(
+                where, locator, f"record is not a JSON object (got {_kind(obj)})", clip_raw(raw)
+            )
+            continue
+        try:
+            metadata = _json_metadata(obj, spec.metadata_columns, tops)
+            record = spec.to_record(
+                partial(_dig, obj),
+                metadata,
+                path=where,
+                locator=locator,
+                raw=raw,
+            )
+        except _BAD_INPUT as e:
+            yield Rejected(where, locator, _reject_reason(e), clip_raw(raw))
+            continue
+        yield record
+
+
+def _dig(obj: dict[str, Any], column: str) -> tuple[bool, Any]:
+    """``(found, value)`` of a field; a literal key wins over a dotted path."""
+    if column in obj:
+        return True, obj[column]
+    value: Any = obj
+    for key in column.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def _json_metadata(
+    obj: dict[str, Any], columns: tuple[str, ...] | None, mapped_tops: set[str]
+) -> dict[str, Any]:
+    if columns is not None:
+        metadata = {}
+        for column in columns:
+            found, value = _dig(obj, column)
+            if found and value is not None:
+                metadata[column] = value
+        return metadata
+    return {
+        key: value
+        for key, value in obj.items()
+        if key not in mapped_tops and value is not None and _is_flat(value)
+    }
+
+
+def _is_flat(value: Any) -> bool:
+    scalar = (str, int, float, bool)
+    return isinstance(value, scalar) or (
+        isinstance(value, list) and all(isinstance(v, scalar) for v in value)
+    )
