@@ -18,7 +18,8 @@ Example::
     mapping = { native_id = "Id", text = "Note", created_at = "Created", function = "Team" }
 
 Every key of a source other than ``connector``, ``path``, ``function``, ``channel`` and
-``enabled`` is an option of its connector (``silobridge sources`` lists them). Errors name the
+``enabled`` is an option of its connector (they may also sit in a ``[sources.NAME.options]``
+table) (``silobridge sources`` lists them). Errors name the
 file, the key and what would be valid.
 """
 
@@ -186,7 +187,16 @@ def make_source(
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError("must be true or false", path=config_path, key=f"{key}.enabled")
-    options = {k: v for k, v in body.items() if k not in _SOURCE_KEYS}
+    options = {k: v for k, v in body.items() if k not in _SOURCE_KEYS and k != "options"}
+    # Options may also sit in a [sources.NAME.options] sub-table.
+    nested = body.get("options", {})
+    if not isinstance(nested, dict):
+        raise ConfigError(
+            "must be a table of connector options", path=config_path, key=f"{key}.options"
+        )
+    for option in nested.keys() & options.keys():
+        raise ConfigError("set both here and in .options", path=config_path, key=f"{key}.{option}")
+    options.update(nested)
     for option, value in options.items():
         if option not in spec.options:
             known = ", ".join(sorted(spec.options)) or "none"

@@ -90,3 +90,12 @@ def test_config_rejects_bad_values_with_a_clear_message(tmp_path: Path, text: st
 def test_config_missing_file_says_how_to_fix_it(tmp_path: Path):
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_config_options_may_sit_in_an_options_table(tmp_path: Path):
+    path = _config(
+        tmp_path,
+        '[sources.t]\nconnector = "csv"\npath = "exports"\nchannel = "survey"\n'
+        '[sources.t.options]\nmapping = { text = "Comment" }\n',
+    )
+    assert load_config(path).sources["t"].options == {"mapping": {"text": "Comment"}}

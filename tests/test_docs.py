@@ -47,3 +47,10 @@ def test_docs_schema_documents_every_items_column():
     for table in TABLES.values():
         for name in table.names:
             assert f"`{name}`" in schema_doc, f"docs/schema.md does not document `{name}`"
+
+
+def test_docs_connectors_page_matches_the_code():
+    from silobridge.extractors._docs import render
+
+    page = (ROOT / "docs" / "connectors.md").read_text()
+    assert page == render(), "docs/connectors.md is stale: python -m silobridge.extractors._docs"
