@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -42,7 +42,9 @@ app = typer.Typer(
 )
 # Off a terminal (cron, CI, a pipe) rich would wrap tables at 80 columns; give them room.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
+err = Console(
+    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160
+)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -185,7 +187,7 @@ def sources(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     with _errors():
         cfg = _load(config, required=False)
         connectors = all_connectors()
-        data = {
+        data: dict[str, dict[str, Any]] = {
             "connectors": {
                 n: {
                     "formats": list(s.formats),
@@ -470,7 +472,7 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         if exc is None or isinstance(exc, typer.Exit | typer.Abort | KeyboardInterrupt):
             return False
         if isinstance(exc, StoreLockedError):

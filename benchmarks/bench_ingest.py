@@ -17,6 +17,7 @@ Results are printed and written to benchmarks/out/ingest.json; benchmarks/README
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import resource
@@ -44,16 +45,12 @@ def baseline_parse(folder: Path) -> tuple[float, int]:
         data = path.read_bytes()
         text = data.decode("utf-8", errors="replace")
         if path.suffix == ".json":
-            try:
+            with contextlib.suppress(ValueError):
                 json.loads(text)
-            except ValueError:
-                pass
         elif path.suffix == ".jsonl":
             for line in text.splitlines():
-                try:
+                with contextlib.suppress(ValueError):
                     json.loads(line)
-                except ValueError:
-                    pass
         elif path.suffix == ".csv":
             for _ in csv.reader(text.splitlines()):
                 pass

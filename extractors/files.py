@@ -61,7 +61,7 @@ def read_text(path: Path, *, encoding: str = "utf-8", display: str | None = None
         data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
-    elif b"\x00" in data[:8192]:
+    if encoding != "utf-16" and b"\x00" in data[:8192]:
         raise BadFile(
             Rejected(where, "file", "binary file (NUL bytes), not a text export", raw_bytes(data))
         )

@@ -70,8 +70,9 @@ def parse_timestamp(
         number = float(value)
         if not math.isfinite(number):
             raise ConnectorError(f"{field}: expected a timestamp, got a non-finite number")
-        if excel_serial:
-            result = _EXCEL_EPOCH + timedelta(days=number)
+        if excel_serial:  # serial days carry no zone: wall-clock time in `tz`
+            naive = _EXCEL_EPOCH.replace(tzinfo=None) + timedelta(days=number)
+            result = naive.replace(tzinfo=_zone(tz))
         else:
             if abs(number) > 1e11:  # epoch milliseconds
                 number /= 1000.0

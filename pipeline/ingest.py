@@ -540,7 +540,7 @@ def _fingerprint(unit: Path, spec: ConnectorSpec) -> dict[str, Any]:
         if unit.is_dir():
             digest.update(path.relative_to(unit).as_posix().encode() + b"\0")
         with path.open("rb") as f:
-            for block in iter(lambda f=f: f.read(1 << 20), b""):
+            while block := f.read(1 << 20):
                 digest.update(block)
     return {"size": size, "mtime_ns": mtime, "sha256": digest.hexdigest()}
 

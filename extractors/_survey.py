@@ -1,0 +1,186 @@
+"""Helpers shared by the survey connectors (Typeform, SurveyMonkey, Qualtrics).
+
+Not a connector: the leading underscore keeps :mod:`silobridge.extractors` from importing it as
+one. It holds what the three survey formats have in common: how the respondent's free-text
+answers become the record's text, which fields are personal data, and how CSV exports with
+several header rows are read with each row's raw lines kept for quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .base import Part, Rejected
+from .files import iter_csv
+from .text import clean_text
+from .values import parse_timestamp
+
+log = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_INT = re.compile(r"^-?\d{1,15}$")
+_FLOAT = re.compile(r"^-?\d{1,15}\.\d+$")
+_SCALE_LABEL = re.compile(r"^\d{1,2}\s*[-–—=:]\s")  # "2 – Very critical", "10 = Very likely"
+_EXCEL_SERIAL = re.compile(r"^\d{4,6}(\.\d+)?$")
+_LINE = re.compile(r"(?:^|\(|\s)line (\d+)")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+# Field names that hold contact data (email, phone, names, network location), compared after
+# lower-casing and turning everything that is not a letter or digit into "_".
+_PERSONAL_PARTS = ("mail", "phone", "mobile", "latitude", "longitude")
+_PERSONAL_NAMES = frozenset(
+    (
+        "name", "first_name", "firstname", "last_name", "lastname", "full_name", "fullname",
+        "user_name", "username", "ip", "ip_address", "ipaddress", "address", "address_2",
+        "street", "zip", "zip_postal_code", "postal_code", "postcode", "city_town", "tel",
+    )
+)  # fmt: skip
+
+
+def norm(value: str) -> str:
+    """A header cell with non-breaking and repeated spaces collapsed, for display."""
+    return _SPACES.sub(" ", value).strip()
+
+
+def key(value: str) -> str:
+    """A header cell folded for comparison (case, spacing)."""
+    return norm(value).casefold()
+
+
+def is_personal_name(name: str) -> bool:
+    """Whether a field called ``name`` (a hidden field, embedded data) holds contact data."""
+    folded = re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+    return folded in _PERSONAL_NAMES or any(part in folded for part in _PERSONAL_PARTS)
+
+
+def scalar(value: str) -> Any:
+    """A CSV cell as int or float when it is a plain number, else the cleaned string."""
+    text = clean_text(value)
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def customer_parts(
+    answers: Iterable[tuple[str, str]], when: datetime | None
+) -> tuple[list[Part], list[str]]:
+    """The respondent's free-text answers as customer parts, and the field each one answers.
+
+    Empty answers (after clean-up) are left out. Returns ``(parts, fields)`` in the same order.
+    """
+    parts: list[Part] = []
+    fields: list[str] = []
+    for name, answer in answers:
+        text = clean_text(answer)
+        if text:
+            parts.append(Part(text=text, speaker=None, role="customer", timestamp=when))
+            fields.append(name)
+    return parts, fields
+
+
+def looks_free_text(values: Iterable[str]) -> bool:
+    """Guess whether a column of a CSV export holds typed answers rather than picked choices.
+
+    Choice and rating columns repeat a small set of short labels or numbers; free text is mostly
+    distinct and runs to several words. With very few answers the guess is weak, which is why the
+    connectors take a ``text_columns`` option that overrides it.
+    """
+    answers = [clean_text(v) for v in values]
+    answers = [a for a in answers if a]
+    if not answers:
+        return False
+    numeric = sum(1 for a in answers if _INT.match(a) or _FLOAT.match(a) or _SCALE_LABEL.match(a))
+    if numeric * 2 > len(answers):
+        return False
+    if len(answers) >= 3 and len(set(answers)) < 0.7 * len(answers):
+        return False
+    words = [len(a.split()) for a in answers]
+    return max(words) >= 4 or sum(words) / len(words) >= 3
+
+
+def survey_timestamp(value: str, *, field: str, tz: str, dayfirst: bool = False) -> datetime | None:
+    """A CSV date cell: an Excel serial (``43290.53487``, after an Excel round-trip) or text.
+
+    Both carry no zone and are read in ``tz`` (``parse_timestamp`` would read a serial as UTC).
+
+    Raises:
+        ConnectorError: if the value is neither.
+    """
+    text = norm(value)
+    if _EXCEL_SERIAL.match(text):
+        # Five decimals resolve about a second: round to whole seconds.
+        local = _EXCEL_EPOCH + timedelta(seconds=round(float(text) * 86400))
+        return parse_timestamp(local, field=field, tz=tz)
+    return parse_timestamp(text, field=field, tz=tz, dayfirst=dayfirst)
+
+
+@dataclass
+class CsvRow:
+    """One data row of a CSV export: its reader locator, cells and raw line(s)."""
+
+    locator: str
+    cells: list[str]
+    raw: str
+
+
+def read_csv_rows(
+    text: str, path: str, *, header_rows: int
+) -> tuple[list[list[str]] | None, list[CsvRow | Rejected]]:
+    """Read a CSV export with ``header_rows`` header rows, keeping each row's raw lines.
+
+    Returns the header rows (``None`` if the file has too few) and, in file order, a
+    :class:`CsvRow` for each row of the right width and a :class:`Rejected` for the others.
+    """
+    lines = text.splitlines(keepends=True)
+    header: list[list[str]] | None = None
+    items: list[CsvRow | Rejected] = []
+    starts: list[int] = []
+    for item in iter_csv(text, path, header_rows=header_rows):
+        if isinstance(item, Rejected):
+            items.append(item)
+            starts.append(_start_line(item.locator, len(lines)))
+        elif item[0] == "header":
+            header = item[1]  # type: ignore[assignment]
+        else:
+            locator, cells = item
+            items.append(CsvRow(locator, cells, ""))  # type: ignore[arg-type]
+            starts.append(_start_line(locator, len(lines)))
+    # A row's raw text runs from its first line to the line before the next row's.
+    for i, row in enumerate(items):
+        if isinstance(row, CsvRow):
+            end = starts[i + 1] - 1 if i + 1 < len(items) else len(lines)
+            row.raw = "".join(lines[starts[i] - 1 : max(end, starts[i])]).rstrip("\r\n")
+    return header, items
+
+
+def _start_line(locator: str, last: int) -> int:
+    match = _LINE.search(locator)
+    return int(match.group(1)) if match else last + 1
+
+
+def check_columns(option: str, wanted: Iterable[str], available: Iterable[str], path: str) -> bool:
+    """Whether any of the ``wanted`` columns is in the file; if none is, log a warning naming them.
+
+    Not an error: a damaged header row must not stop the run, and the effect (no account, or
+    every record quarantined as "empty text") shows in the run's result.
+    """
+    wanted = list(wanted)
+    names = sorted({norm(a) for a in available if norm(a)})
+    if not wanted or {key(w) for w in wanted} & {key(n) for n in names}:
+        return True
+    shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    log.warning(
+        "%s: option %s names %s, but the file has no such column. Its columns: %s.",
+        path,
+        option,
+        ", ".join(repr(w) for w in wanted),
+        shown,
+    )
+    return False
