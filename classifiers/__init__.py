@@ -1,0 +1,1 @@
+"""Classifiers for theme, function, insight type and sentiment (see the classify stage)."""

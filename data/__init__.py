@@ -1,0 +1,1 @@
+"""Bundled data: the sample exports (data/sample/) and, later, the default taxonomy."""
