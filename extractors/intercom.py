@@ -24,7 +24,8 @@ Quirks handled:
 * Speakers are the author's ``name`` only; e-mail addresses stay in ``raw``. 1.x authors carry
   only ids, so their parts have no speaker.
 * ``account`` is the company of a contact when the export embeds one (``company`` or
-  ``companies``); the plain API gives contact ids only, so it is usually ``None``.
+  ``companies``), else a ``custom_attributes`` entry named Company or Account; otherwise
+  ``None`` (the plain API gives contact ids only).
 """
 
 from __future__ import annotations
@@ -272,7 +273,17 @@ def _account(conversation: dict[str, Any]) -> str | None:
             name = item.get("name") if isinstance(item, dict) else None
             if isinstance(name, str) and name.strip():
                 return clean_text(name)
+    # Workspaces often keep the account as a conversation attribute ("Company", "Account").
+    attributes = conversation.get("custom_attributes")
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            name = str(key).strip().lower()
+            if name in _ACCOUNT_ATTRIBUTES and isinstance(value, str) and value.strip():
+                return clean_text(value)
     return None
+
+
+_ACCOUNT_ATTRIBUTES = {"company", "company name", "company_name", "account", "account name"}
 
 
 def _metadata(conversation: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:

@@ -318,3 +318,21 @@ def test_intercom_non_conversation_files_never_raise(tmp_path):
         "line 4",
         "line 5",
     ]
+
+
+def test_intercom_account_falls_back_to_a_company_conversation_attribute(tmp_path):
+    import json
+
+    from silobridge.extractors.intercom import read_intercom
+
+    conversation = {
+        "type": "conversation",
+        "id": "9",
+        "created_at": 1788264000,
+        "custom_attributes": {"Company": "Acme Logistics"},
+        "source": {"body": "<p>Export fails</p>", "author": {"type": "user", "id": "u1"}},
+    }
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(conversation))
+    [record] = list(read_intercom(path))
+    assert record.account == "Acme Logistics"
