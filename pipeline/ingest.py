@@ -169,6 +169,7 @@ def ingest(
         store = Store.open(store, create=True)
     with store.writing(run_id) as writer:
         files_state = _files_state(store)
+        existing = _existing_items(store)
         results: dict[str, SourceCounts] = {}
         item_tables: list[pa.Table] = []
         quarantine_rows: list[dict[str, Any]] = []
@@ -179,7 +180,7 @@ def ingest(
             t0 = time.perf_counter()
             reader = _SourceRun(source, store, run_id, now, on_bad_record, progress)
             reader.run(files_state, full=full)
-            item_tables.extend(reader.rows_to_write())
+            item_tables.extend(reader.rows_to_write(existing.get(source.name, {})))
             quarantine_rows.extend(reader.quarantine_rows)
             file_rows.extend(reader.file_rows)
             reader.counts.seconds = round(time.perf_counter() - t0, 3)
@@ -187,7 +188,7 @@ def ingest(
             log.info("source %s: %s", source.name, _summary(reader.counts))
         result = IngestResult(run_id=run_id, store=store.root, sources=results)
         result.rolled_back = writer.rolled_back
-        timings = _commit(writer, item_tables, quarantine_rows, file_rows, result, now)
+        timings = _commit(writer, item_tables, quarantine_rows, file_rows, result)
         writer.vacuum(retention_days)
         result.seconds = time.perf_counter() - started
         totals = result.totals
@@ -352,10 +353,9 @@ class _SourceRun:
 
     # ---------------------------------------------------------------------------- deciding
 
-    def rows_to_write(self) -> list[pa.Table]:
-        """Classify the run's records against the store; return the rows that must be written."""
+    def rows_to_write(self, existing: dict[str, tuple[datetime | None, str]]) -> list[pa.Table]:
+        """Classify the run's records against the stored ones; return the rows to write."""
         self._flush()
-        existing = _existing_items(self.store, self.source.name)
         # The newest occurrence of each native id in this run wins; ties go to the later one.
         winner: dict[str, int] = {}
         for position, (native_id, updated_at, _) in enumerate(self._keys):
@@ -474,53 +474,60 @@ def _commit(
     quarantine_rows: list[dict[str, Any]],
     file_rows: list[dict[str, Any]],
     result: IngestResult,
-    now: datetime,
 ) -> dict[str, float]:
     timings = {}
     t0 = time.perf_counter()
     if item_tables:
-        writer.merge("items", pa.concat_tables(item_tables))
+        writer.upsert("items", pa.concat_tables(item_tables))
     timings["commit_items"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     if quarantine_rows:
         rows = _unique(quarantine_rows, "quarantine_id")
-        metrics = writer.merge(
-            "quarantine",
-            pa.Table.from_pylist(rows, schema=schema.QUARANTINE),
-            update=["last_run_id", "last_seen_at"],
-        )
-        result.quarantine_added = int(metrics.get("num_target_rows_inserted", 0))
+        # A bad record met again keeps when it was first seen.
+        seen = {
+            (r["source_name"], r["quarantine_id"]): r
+            for r in writer.store.read(
+                "quarantine",
+                columns=["source_name", "quarantine_id", "first_run_id", "first_seen_at"],
+            ).to_pylist()
+        }
+        for row in rows:
+            first = seen.get((row["source_name"], row["quarantine_id"]))
+            if first is not None:
+                row["first_run_id"], row["first_seen_at"] = (
+                    first["first_run_id"],
+                    first["first_seen_at"],
+                )
+        metrics = writer.upsert("quarantine", pa.Table.from_pylist(rows, schema=schema.QUARANTINE))
+        result.quarantine_added = metrics["inserted"]
     timings["commit_quarantine"] = round(time.perf_counter() - t0, 3)
     if file_rows:
-        writer.merge(
-            "files", pa.Table.from_pylist(_unique(file_rows, "source_path"), schema=schema.FILES)
-        )
+        rows = _unique(file_rows, "source_path")
+        writer.upsert("files", pa.Table.from_pylist(rows, schema=schema.FILES))
     return timings
 
 
 def _unique(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """Last row per key (a merge source must not match a target row twice)."""
+    """Last row per key: one row per key in a write."""
     by_key: dict[Any, dict[str, Any]] = {}
     for row in rows:
         by_key[(row.get("source_name"), row[key])] = row
     return list(by_key.values())
 
 
-def _existing_items(store: Store, source_name: str) -> dict[str, tuple[datetime | None, str]]:
-    dataset = store.dataset("items")
-    table = dataset.to_table(
-        columns=["native_id", "updated_at", "record_hash"],
-        filter=pc.field("source_name") == source_name,
-    )
-    return {
-        native_id: (updated_at, record_hash)
-        for native_id, updated_at, record_hash in zip(
-            table.column("native_id").to_pylist(),
-            table.column("updated_at").to_pylist(),
-            table.column("record_hash").to_pylist(),
-            strict=True,
-        )
-    }
+def _existing_items(store: Store) -> dict[str, dict[str, tuple[datetime | None, str]]]:
+    """``{source_name: {native_id: (updated_at, record_hash)}}`` of the stored items."""
+    table = store.read("items", columns=["source_name", "native_id", "updated_at", "record_hash"])
+    existing: dict[str, dict[str, tuple[datetime | None, str]]] = {}
+    for source_name, native_id, updated_at, record_hash in zip(
+        table.column("source_name").to_pylist(),
+        table.column("native_id").to_pylist(),
+        table.column("updated_at").to_pylist(),
+        table.column("record_hash").to_pylist(),
+        strict=True,
+    ):
+        existing.setdefault(source_name, {})[native_id] = (updated_at, record_hash)
+    return existing
 
 
 def _files_state(store: Store) -> dict[tuple[str, str], dict[str, Any]]:

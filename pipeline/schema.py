@@ -75,9 +75,10 @@ FILES = pa.schema(
 
 TABLES: dict[str, pa.Schema] = {"items": ITEMS, "quarantine": QUARANTINE, "files": FILES}
 
-# Merge keys: a row with the same key replaces the stored one.
+# Keys: a row with the same key replaces the stored one. Every table is partitioned by
+# source_name, which leads every key.
 KEYS: dict[str, tuple[str, ...]] = {
     "items": ("source_name", "native_id"),
-    "quarantine": ("quarantine_id",),
+    "quarantine": ("source_name", "quarantine_id"),
     "files": ("source_name", "source_path"),
 }

@@ -41,8 +41,9 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from ..errors import StoreError, StoreLockedError
@@ -128,6 +129,13 @@ class Store:
             )
 
     def _create_missing(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+        # The marker comes first: a process killed while creating the tables leaves a store
+        # that the next run completes, never a folder that looks like something else.
+        if not (self.root / MARKER).exists():
+            write_json_atomic(
+                self.root / MARKER,
+                {"format_version": FORMAT_VERSION, "created_at": _now().isoformat()},
+            )
         (self.root / "runs").mkdir(exist_ok=True)
         for name, table_schema in schema.TABLES.items():
             path = self.table_path(name)
@@ -136,14 +144,10 @@ class Store:
                     str(path),
                     table_schema,
                     mode="ignore",
+                    partition_by=["source_name"],
                     name=name,
                     configuration=_retention_config(retention_days),
                 )
-        if not (self.root / MARKER).exists():
-            write_json_atomic(
-                self.root / MARKER,
-                {"format_version": FORMAT_VERSION, "created_at": _now().isoformat()},
-            )
 
     # ----------------------------------------------------------------------------- reading
 
@@ -180,6 +184,10 @@ class Store:
             if version is not None:
                 raise ValueError("Pass version= or run=, not both.")
             version = self.manifest(run).versions.get(name)
+        if version is None and not DeltaTable.is_deltatable(str(self.table_path(name))):
+            if not self.manifests():  # a new store whose first run has not finished
+                empty = schema.TABLES[name].empty_table()
+                return empty.select(columns) if columns else empty
         table = self.delta(name, version)
         try:
             return table.to_pyarrow_table(columns=columns)
@@ -340,18 +348,21 @@ class StoreWriter:
         self.run_id = run_id
         self.rolled_back: dict[str, tuple[int, int]] = {}
 
-    def merge(
-        self, name: str, rows: pa.Table, *, update: list[str] | None = None
-    ) -> dict[str, int]:
-        """Upsert ``rows`` into table ``name`` by its key, as one commit.
+    def upsert(self, name: str, rows: pa.Table) -> dict[str, int]:
+        """Insert or replace ``rows`` in table ``name`` by the table's key, as one commit.
+
+        Every table is partitioned by ``source_name``. A write that only adds keys appends; one
+        that replaces stored rows rewrites the partitions of the sources it touches (Delta's
+        ``replaceWhere`` on the partition column), so each write is one atomic commit. delta-rs'
+        own MERGE is not used: it writes strings as Arrow ``string_view``, which pyarrow's
+        filters, and DuckDB through them, cannot compare with plain strings.
 
         Args:
             name: The table.
-            rows: Rows in (or castable to) the table's schema.
-            update: Columns to update on a key match; ``None`` updates all.
+            rows: Rows in (or castable to) the table's schema, one per key.
 
         Returns:
-            Delta's merge metrics (``num_target_rows_inserted``, ``..._updated``...).
+            ``{"inserted": n, "replaced": m}``.
 
         Raises:
             StoreError: if the rows do not fit the table's schema.
@@ -362,21 +373,31 @@ class StoreWriter:
         except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
             raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
         if rows.num_rows == 0:
-            return {}
-        table = DeltaTable(str(self.store.table_path(name)))
-        predicate = " AND ".join(f"t.{k} = s.{k}" for k in schema.KEYS[name])
-        merger = table.merge(
-            rows,
-            predicate=predicate,
-            source_alias="s",
-            target_alias="t",
-            commit_properties=CommitProperties(custom_metadata={"silobridge.run_id": self.run_id}),
+            return {"inserted": 0, "replaced": 0}
+        path = str(self.store.table_path(name))
+        sources = sorted(set(rows.column("source_name").to_pylist()))
+        existing = (
+            DeltaTable(path)
+            .to_pyarrow_table(filters=[("source_name", "in", sources)])
+            .cast(table_schema)
         )
-        if update is None:
-            merger = merger.when_matched_update_all()
+        new_keys = _keys(rows, name)
+        replaced = pc.is_in(_keys(existing, name), value_set=new_keys)
+        n_replaced = pc.sum(replaced).as_py() or 0
+        commit = CommitProperties(custom_metadata={"silobridge.run_id": self.run_id})
+        if n_replaced == 0:
+            write_deltalake(path, rows, mode="append", commit_properties=commit)
         else:
-            merger = merger.when_matched_update({c: f"s.{c}" for c in update})
-        return dict(merger.when_not_matched_insert_all().execute())
+            kept = existing.filter(pc.invert(replaced))
+            listed = ", ".join(_sql_string(s) for s in sources)
+            write_deltalake(
+                path,
+                pa.concat_tables([kept, rows]),
+                mode="overwrite",
+                predicate=f"source_name IN ({listed})",
+                commit_properties=commit,
+            )
+        return {"inserted": rows.num_rows - n_replaced, "replaced": n_replaced}
 
     def vacuum(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> dict[str, int]:
         """Delete data files no longer referenced for longer than ``retention_days``.
@@ -411,6 +432,18 @@ class StoreWriter:
         seq = (last.seq if last else 0) + 1
         write_json_atomic(self.store.root / "runs" / f"{seq:06d}-{self.run_id}.json", data)
         return Manifest(seq, self.run_id, data)
+
+
+def _keys(table: pa.Table, name: str) -> pa.Array:
+    """One string per row from the table's key columns."""
+    columns = [table.column(k).cast(pa.string()) for k in schema.KEYS[name]]
+    if len(columns) == 1:
+        return columns[0].combine_chunks()
+    return pc.binary_join_element_wise(*columns, "\x1f").combine_chunks()
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

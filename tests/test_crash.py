@@ -66,12 +66,16 @@ def test_crash_sigkill_at_random_points_never_corrupts_the_store(tmp_path: Path)
     rng = random.Random(20261123)
     env = dict(os.environ, PYTHONHASHSEED="0")
     outcomes = []
+    rolled_back = 0
     for i in range(KILLS):
         store = tmp_path / f"kill{i}"
         child = subprocess.Popen(
             _command(config, store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
         )
-        time.sleep(rng.uniform(0.2, 1.05) * full_seconds)
+        # half the kills anywhere in the run, half in its last fifth, where it commits
+        time.sleep(
+            rng.uniform(0.2, 1.05) * full_seconds if i % 2 else rng.uniform(0.8, 1.0) * full_seconds
+        )
         child.send_signal(signal.SIGKILL)
         child.wait()
         outcomes.append(child.returncode)
@@ -80,8 +84,11 @@ def test_crash_sigkill_at_random_points_never_corrupts_the_store(tmp_path: Path)
             items, _ = _snapshot(store)
             assert len(items) in (0, len(expected_items)), f"kill {i}: half a run is visible"
         # the next run completes what the killed one started
-        ingest(sources, store)
+        rolled_back += bool(ingest(sources, store).rolled_back)
         items, quarantine = _snapshot(store)
         pd.testing.assert_frame_equal(items, expected_items)
         pd.testing.assert_frame_equal(quarantine, expected_quarantine)
     assert outcomes.count(-signal.SIGKILL) >= KILLS // 2, "most runs must really be killed"
+    print(f"{KILLS} kills: {outcomes.count(-signal.SIGKILL)} mid-run, {rolled_back} mid-commit")
+    # How many kills fell between a table commit and the manifest varies with timing; that
+    # state is tested deterministically in tests/pipeline/test_store.py (recover).

@@ -78,7 +78,7 @@ def test_store_recover_rolls_back_commits_of_an_unfinished_run(tmp_path: Path, s
     with store.writing("crashed") as writer:
         extra = store.read("items").slice(0, 1).to_pylist()
         extra[0]["native_id"] = "ghost"
-        writer.merge("items", pa.Table.from_pylist(extra, schema=store.read("items").schema))
+        writer.upsert("items", pa.Table.from_pylist(extra, schema=store.read("items").schema))
     assert (
         DeltaTable(str(store.table_path("items"))).version() > store.committed_versions()["items"]
     )
@@ -94,7 +94,7 @@ def test_store_recover_rolls_back_commits_of_an_unfinished_run(tmp_path: Path, s
 def test_store_rejects_rows_that_do_not_fit_the_schema(store_path: Path):
     store = Store.open(store_path, create=True)
     with store.writing("r") as writer, pytest.raises(StoreError, match="do not fit the items"):
-        writer.merge("items", pa.table({"item_id": ["a"], "text": [3]}))
+        writer.upsert("items", pa.table({"item_id": ["a"], "text": [3]}))
 
 
 def test_store_vacuum_removes_old_versions_after_retention(tmp_path: Path, store_path: Path):
@@ -118,3 +118,18 @@ def test_store_is_readable_by_pandas_polars_and_duckdb(tmp_path: Path, store_pat
     assert pl.read_delta(str(store.table_path("items"))).height == 4
     items = store.dataset("items")  # noqa: F841 - DuckDB finds it by name
     assert duckdb.sql("select count(*) from items where channel = 'ticket'").fetchall() == [(4,)]
+
+
+def test_store_tables_filter_after_updates_in_pyarrow_and_duckdb(tmp_path: Path, store_path: Path):
+    """Updated rows are filterable by pushdown (delta-rs MERGE's string_view files were not)."""
+    import duckdb
+    import pyarrow.compute as pc
+
+    data = _jsonl(tmp_path / "f.jsonl", _rows(3000))
+    ingest([_source(data)], store_path)
+    _jsonl(data, _rows(3000, suffix=" (edited)"))
+    assert ingest([_source(data)], store_path).totals.updated == 3000
+    items = Store.open(store_path).dataset("items")
+    assert items.to_table(filter=pc.field("source_name") == "feedback").num_rows == 3000
+    query = "select count(*) from items where text like '%(edited)' and source_name = 'feedback'"
+    assert duckdb.sql(query).fetchall() == [(3000,)]
