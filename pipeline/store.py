@@ -184,10 +184,11 @@ class Store:
             if version is not None:
                 raise ValueError("Pass version= or run=, not both.")
             version = self.manifest(run).versions.get(name)
-        if version is None and not DeltaTable.is_deltatable(str(self.table_path(name))):
-            if not self.manifests():  # a new store whose first run has not finished
-                empty = schema.TABLES[name].empty_table()
-                return empty.select(columns) if columns else empty
+        exists = DeltaTable.is_deltatable(str(self.table_path(name)))
+        if version is None and not exists and not self.manifests():
+            # a new store whose first run has not finished (or was killed creating it)
+            empty = schema.TABLES[name].empty_table()
+            return empty.select(columns) if columns else empty
         table = self.delta(name, version)
         try:
             return table.to_pyarrow_table(columns=columns)
