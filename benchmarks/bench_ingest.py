@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
 
     data = args.out / f"exports-{args.items}-{args.seed}"
-    if not (data / "silobridge.sample.toml").exists():
+    if not (data / "ground_truth.json").exists():
         shutil.rmtree(data, ignore_errors=True)
         t0 = time.perf_counter()
         subprocess.run(
@@ -75,6 +75,8 @@ def main() -> None:
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"generated {args.items} items in {time.perf_counter() - t0:.1f}s -> {data}")
+    # the same sources as the bundled sample, with paths relative to the data folder
+    shutil.copy(ROOT / "data" / "sample" / "silobridge.sample.toml", data)
 
     from silobridge.config import load_config
     from silobridge.pipeline.ingest import ingest

@@ -85,6 +85,15 @@ def customer_parts(
     return parts, fields
 
 
+def column_list(value: str | Iterable[str] | None) -> list[str] | None:
+    """A ``text_columns`` option as a list of names (one name may be given as a string)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return [str(c) for c in value]
+
+
 def looks_free_text(values: Iterable[str]) -> bool:
     """Guess whether a column of a CSV export holds typed answers rather than picked choices.
 

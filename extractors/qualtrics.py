@@ -54,6 +54,7 @@ from ._survey import (
     EMAIL,
     CsvRow,
     check_columns,
+    column_list,
     customer_parts,
     is_personal_name,
     key,
@@ -143,10 +144,7 @@ def read_qualtrics(
             warning.
     """
     check_zone(tz)
-    if isinstance(text_columns, str):
-        text_columns = [text_columns]
-    if text_columns is not None:
-        text_columns = [str(c) for c in text_columns]
+    text_columns = column_list(text_columns)
     account_column = str(account_column) if account_column else None
     where = str(path)
     try:

@@ -48,6 +48,7 @@ from ._survey import (
     EMAIL,
     CsvRow,
     check_columns,
+    column_list,
     customer_parts,
     key,
     looks_free_text,
@@ -125,10 +126,7 @@ def read_surveymonkey(
             column of the file is logged as a warning.
     """
     check_zone(tz)
-    if isinstance(text_columns, str):
-        text_columns = [text_columns]
-    if text_columns is not None:
-        text_columns = [str(c) for c in text_columns]
+    text_columns = column_list(text_columns)
     account_column = str(account_column) if account_column else None
     where = str(path)
     try:

@@ -169,7 +169,7 @@ def ingest(
         store = Store.open(store, create=True)
     with store.writing(run_id) as writer:
         files_state = _files_state(store)
-        existing = _existing_items(store)
+        existing: dict[str, dict[str, tuple[datetime | None, str]]] | None = None
         results: dict[str, SourceCounts] = {}
         item_tables: list[pa.Table] = []
         quarantine_rows: list[dict[str, Any]] = []
@@ -180,7 +180,10 @@ def ingest(
             t0 = time.perf_counter()
             reader = _SourceRun(source, store, run_id, now, on_bad_record, progress)
             reader.run(files_state, full=full)
-            item_tables.extend(reader.rows_to_write(existing.get(source.name, {})))
+            if reader.has_records:
+                if existing is None:  # read once, and only when some export changed
+                    existing = _existing_items(store)
+                item_tables.extend(reader.rows_to_write(existing.get(source.name, {})))
             quarantine_rows.extend(reader.quarantine_rows)
             file_rows.extend(reader.file_rows)
             reader.counts.seconds = round(time.perf_counter() - t0, 3)
@@ -298,7 +301,9 @@ class _SourceRun:
                     raise TypeError(f"connector yielded {type(out).__name__}")
                 if self.progress and self.counts.read % 500 == 0:
                     self.progress(self.source.name, self.counts.read)
-        except (ConfigError, ConnectorError):
+        except ConfigError as e:  # say which source's settings are wrong
+            raise ConfigError(str(e), key=f"sources.{self.source.name}") from e
+        except ConnectorError:
             raise
         except Exception as e:  # a connector bug must not lose the rest of the run
             log.exception(
@@ -352,6 +357,10 @@ class _SourceRun:
             self._buffer = []
 
     # ---------------------------------------------------------------------------- deciding
+
+    @property
+    def has_records(self) -> bool:
+        return bool(self._keys)
 
     def rows_to_write(self, existing: dict[str, tuple[datetime | None, str]]) -> list[pa.Table]:
         """Classify the run's records against the stored ones; return the rows to write."""
