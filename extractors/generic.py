@@ -72,7 +72,7 @@ from .files import (
 )
 from .registry import connector
 from .text import clean_text
-from .values import as_id, check_zone, parse_timestamp
+from .values import as_id, check_zone, kind_of, parse_timestamp
 
 MAPPING_KEYS = (
     "native_id", "text", "title", "created_at", "updated_at",
@@ -268,19 +268,7 @@ class _Mapping:
 def _text(value: Any, column: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise ConnectorError(f"field {column!r}: expected text, got {_kind(value)}")
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    raise ConnectorError(f"field {column!r}: expected text, got {kind_of(value)}")
 
 
 def _content_id(text: str, created_at: str | None) -> str:
@@ -539,7 +527,7 @@ def _read_json_like(
             continue
         if not isinstance(obj, dict):
             yield Rejected(
-                where, locator, f"record is not a JSON object (got {_kind(obj)})", clip_raw(raw)
+                where, locator, f"record is not a JSON object (got {kind_of(obj)})", clip_raw(raw)
             )
             continue
         try:

@@ -67,7 +67,7 @@ from .base import Part, Record, Rejected, Skipped
 from .files import BadFile, clip_raw, read_text, undecodable_reason
 from .registry import connector
 from .text import clean_text
-from .values import as_id, check_zone, parse_timestamp
+from .values import as_id, check_zone, kind_of, parse_timestamp
 
 _CREATED_KEYS = ("date", "created", "created_at")
 _UPDATED_KEYS = ("updated", "updated_at", "modified")
@@ -242,7 +242,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         front = {}
     if not isinstance(front, dict):
         raise ConnectorError(
-            f"invalid front matter: expected 'key: value' lines, got {_kind(front)}"
+            f"invalid front matter: expected 'key: value' lines, got {kind_of(front)}"
         )
     return front, "".join(lines[end + 1 :])
 
@@ -300,7 +300,7 @@ def _front_text(front: dict[str, Any], key: str) -> str | None:
         return None
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return clean_text(str(value)) or None
-    raise ConnectorError(f"front matter {key!r}: expected text, got {_kind(value)}")
+    raise ConnectorError(f"front matter {key!r}: expected text, got {kind_of(value)}")
 
 
 def _front_timestamp(front: dict[str, Any], keys: tuple[str, ...], tz: str) -> datetime | None:
@@ -340,20 +340,6 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, date):
-        return "a date"
-    return type(value).__name__
 
 
 def _role(speaker: str | None, internal: set[str] | None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -128,6 +128,21 @@ def as_text(value: Any, *, field: str) -> str:
     if not isinstance(value, str):
         raise ConnectorError(f"{field}: expected text, got {type(value).__name__}")
     return value
+
+
+def kind_of(value: Any) -> str:
+    """A value's JSON/YAML kind for an error message ("a number", "a list"), never the value."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, date):
+        return "a date"
+    return type(value).__name__
 
 
 def check_zone(tz: str) -> str:
