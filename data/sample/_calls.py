@@ -100,7 +100,7 @@ def _gid(rng: random.Random) -> str:
 
 def _spoken(ctx: Ctx, s: str) -> str:
     pre = ctx.rng.choice(SPOKEN)
-    return pre + (lower_first(s) if pre else s)
+    return ctx.marks.derive(pre + (lower_first(s) if pre else s), s, len(pre))
 
 
 def _dialogue(
@@ -245,6 +245,7 @@ def write_gong(job: Job) -> SourceResult:
         system = "Dialer" if dialer else rng.choice(("Zoom", "Google Meet", "Microsoft Teams"))
         opp = f"{acct.name} - {'Renewal' if rng.random() < 0.3 else 'New Business'}"
         item.native_id, item.pii = call_id, ctx.pii.found
+        item.entities = ctx.marks.entities([item.text])
         calls.append(
             {
                 "metaData": {
@@ -446,6 +447,7 @@ def write_notes(job: Job) -> SourceResult:
         write(path, text, newline="\r\n" if fmt == "vtt" else "\n")
         item.native_id, item.file, item.pii, item.text = name, rel(job, path), ctx.pii.found, text
         item.account_field = fmt == "md"
+        item.entities = ctx.marks.entities([text])
         result.items.append(item)
     for k in range(job.bad_count(1)):
         d = cal.sample(rng, 1)[0]
@@ -526,10 +528,10 @@ def _plain(ctx: Ctx, item: Item, kind: str, staff: Person, guest: Person) -> str
     for theme in item.themes:
         body.append("* " + ctx.typo(ctx.theme_sentences(theme, "internal")[0], 0.15))
         if rng.random() < 0.5:
-            body.append(
-                "  " + guest.first + " said " + ctx.theme_sentences(theme, "customer")[0].lower()
-            )
-    body += ["", "todo: " + ctx.fill(rng.choice(ACTIONS).replace("{guest}", guest.first)).lower()]
+            said = ctx.theme_sentences(theme, "customer")[0]
+            body.append("  " + guest.first + " said " + ctx.marks.derive(said.lower(), said))
+    todo = ctx.fill(rng.choice(ACTIONS).replace("{guest}", guest.first))
+    body += ["", "todo: " + ctx.marks.derive(todo.lower(), todo)]
     if rng.random() < 0.3:
         body.append(f"call back on {ctx.pii.add('phone', guest.phone)}")
     return "\n".join(body) + "\n"

@@ -60,7 +60,9 @@ def write_crm_notes(job: Job) -> SourceResult:
         head = rng.choice(NOTE_HEADS[item.function])
         if rng.random() < 0.5:
             lines = [f"{head} with {ctx.pii.add('name', cust.name)} ({cust.title}):"]
-            lines += ["- " + ctx.typo(s, 0.08) for s in ctx.internal_text().split(". ") if s]
+            lines += [
+                "- " + ctx.typo(s, 0.08) for s in ctx.marks.split(ctx.internal_text(), ". ") if s
+            ]
         else:
             lines = [f"{head}: " + ctx.internal_text()]
         if rng.random() < 0.4:
@@ -80,6 +82,7 @@ def write_crm_notes(job: Job) -> SourceResult:
             ]
         )
         item.native_id, item.pii, item.text = nid, ctx.pii.found, note
+        item.entities = ctx.marks.entities([note])
     path = job.out / "crm" / "account_notes.csv"
     n_short, n_quote = job.bad_count(1), 1
     victims = rng.sample(range(len(rows) - 1), n_short)
@@ -165,8 +168,9 @@ def write_reviews(job: Job) -> SourceResult:
                 )
             )
         )
+        asked = [ctx.fill(q) for q in REVIEW_Q]  # no slots: marks their "Lumora"
         body = "\n\n".join(
-            [f"{REVIEW_Q[0]}\n{like}", f"{REVIEW_Q[1]}\n{dislike}", f"{REVIEW_Q[2]}\n{solves}"]
+            [f"{asked[0]}\n{like}", f"{asked[1]}\n{dislike}", f"{asked[2]}\n{solves}"]
         )
         title = ctx.theme_sentences(main, "short")[0].rstrip(".!")
         title = f"\u201c{title}\u201d" if rng.random() < 0.5 else title
@@ -193,6 +197,7 @@ def write_reviews(job: Job) -> SourceResult:
             "source": "review_site",
         }
         item.native_id, item.pii, item.text = rec["id"], ctx.pii.found, body
+        item.entities = ctx.marks.entities([body])
         item.account_field = rec["reviewer_company"] is not None
         lines.append(json.dumps(rec, ensure_ascii=False))
     path = job.out / "crm" / "reviews.jsonl"

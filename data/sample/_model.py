@@ -31,6 +31,7 @@ class Item:
     pii: list[tuple[str, str, str]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     account_field: bool = True  # False: no field of the export names the account (only the text)
+    entities: list[dict[str, str]] = field(default_factory=list)  # mentions in the record's text
 
     def ctx(
         self,
@@ -61,6 +62,7 @@ class Item:
         if not self.account_field:
             entry["account_field"] = False
         entry.update(self.extra)
+        entry["entities"] = self.entities
         return entry
 
 

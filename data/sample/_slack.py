@@ -410,6 +410,7 @@ def _message(
                 f"{it.account.name} ({it.account.plan})",
             )
         it.text = quote
+        it.entities = ctx.marks.entities([quote])
         msg = {
             "type": "message",
             "subtype": "bot_message",
@@ -465,6 +466,7 @@ def _message(
     if rng.random() < 0.15:
         segs.append(("text", " "))
         segs.append(("emoji", rng.choice(SLACK_EMOJI).strip(":")))
+    it.entities = ctx.marks.entities([seg[1] for seg in segs if seg[0] == "text"])
     return _msg(rng, uid, segs, people, external, it), ctx
 
 
@@ -485,6 +487,7 @@ def _reply(
     else:
         voice = "reply" if channel == "ext-acme" else "internal"
         segs = [("text", " ".join(ctx.theme_sentences(it.themes[0], voice)))]
+    it.entities = ctx.marks.entities([seg[1] for seg in segs if seg[0] == "text"])
     return _msg(rng, uid, segs, people, external, it), ctx
 
 

@@ -200,6 +200,7 @@ def write_zendesk(job: Job) -> SourceResult:
                 comments.append(_comment(rng, cid, agent, close, True, t, "web"))
         cid += rng.randint(50, 400)
         item.native_id, item.pii = str(tid), ctx.pii.found
+        item.entities = ctx.marks.entities([c["body"] for c in comments])
         tickets.append(_ticket(rng, item, ctx, tid, cust, agent, org_id, uid, channel, comments, t))
     # Bad records: a ticket without an id, a ticket whose created_at is not a date.
     victims = rng.sample(range(len(tickets)), job.bad_count(3) + job.bad_count(2))
@@ -456,6 +457,7 @@ def write_intercom(job: Job) -> SourceResult:
                 0, rng.choice(("hi!", "Hey there,", "Hello 👋", "hi team", "Good morning!"))
             )
         item.text = "\n".join(paras)
+        said = list(paras)  # the plain text of every part, for the entities
         t = item.when
         parts: list[dict] = []
         part_id = conv_id * 10
@@ -507,6 +509,7 @@ def write_intercom(job: Job) -> SourceResult:
             ctx.greeting(cust.first, agent=True),
             " ".join(ctx.theme_sentences(item.themes[0], "reply")),
         ]
+        said += reply
         parts.append(
             part("comment", adm, "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in reply), t)
         )
@@ -518,11 +521,12 @@ def write_intercom(job: Job) -> SourceResult:
                 else ctx.typo(" ".join(ctx.theme_sentences(item.themes[-1], "detail")), 0.2)
             )
             parts.append(part("comment", author, f"<p>{html.escape(text, quote=False)}</p>", t))
+            said.append(text)
         if rng.random() < 0.25:
             t += timedelta(minutes=rng.randint(1, 60))
-            parts.append(
-                part("note", adm, f"<p>{html.escape(ctx.internal_text(), quote=False)}</p>", t)
-            )
+            note = ctx.internal_text()
+            said.append(note)
+            parts.append(part("note", adm, f"<p>{html.escape(note, quote=False)}</p>", t))
         closed = rng.random() < 0.8 and not (item.when.month == 10 and item.when.day > 27)
         if closed:
             t += timedelta(minutes=rng.randint(1, 30))
@@ -548,6 +552,7 @@ def write_intercom(job: Job) -> SourceResult:
                 "teammate": {"type": "admin", "id": admin.ids["intercom"]},
             }
         item.native_id, item.pii = str(conv_id), ctx.pii.found
+        item.entities = ctx.marks.entities(said)
         convs.append(
             {
                 "type": "conversation",

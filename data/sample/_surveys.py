@@ -112,6 +112,7 @@ def write_typeform(job: Job) -> SourceResult:
             ans("email", "email", ctx.pii.add("email", cust.email, "answer:email"))
         submitted, ua = item.when, rng.choice(UA)
         item.native_id, item.pii, item.text = token, ctx.pii.found, "\n".join(texts)
+        item.entities = ctx.marks.entities(texts)
         responses.append(
             {
                 "landing_id": token,
@@ -236,15 +237,16 @@ def _sm_date(dt: datetime, serial: bool) -> str:
     return dt.strftime("%m/%d/%Y %I:%M:%S %p")
 
 
-def _smart(rng, text: str) -> str:
+def _smart(ctx: Ctx, text: str) -> str:
     """Curly quotes and non-breaking spaces, as a Word/Excel round-trip leaves them."""
+    rng, plain = ctx.rng, text
     if rng.random() < 0.3:
         text = text.replace("'", "\u2019")
     if rng.random() < 0.15:
         text = text.replace(". ", ".\u00a0", 1).replace(" ", "\u00a0", 1)
     if rng.random() < 0.1:
-        text = f"\u201c{text}\u201d"
-    return text
+        return ctx.marks.derive(f"\u201c{text}\u201d", plain, 1)
+    return ctx.marks.derive(text, plain)
 
 
 def write_surveymonkey(job: Job) -> SourceResult:
@@ -278,9 +280,9 @@ def write_surveymonkey(job: Job) -> SourceResult:
             ctx.pii.add("name", cust.last, "column:Last Name")
         feats = [f if rng.random() < 0.4 else "" for f in SM_FEATURES]
         other = rng.choice(("", "", "", "", "Funnels", "Cohorts", "Scheduled reports"))
-        wish = _smart(rng, _answer_text(ctx, item.themes[0], long=rng.random() < 0.4))
+        wish = _smart(ctx, _answer_text(ctx, item.themes[0], long=rng.random() < 0.4))
         extra = (
-            _smart(rng, _answer_text(ctx, item.themes[-1], long=False))
+            _smart(ctx, _answer_text(ctx, item.themes[-1], long=False))
             if len(item.themes) > 1
             else ""
         )
@@ -309,6 +311,7 @@ def write_surveymonkey(job: Job) -> SourceResult:
             ctx.pii.found,
             "\n".join(t for t in (wish, extra) if t),
         )
+        item.entities = ctx.marks.entities([wish, extra])
     path = job.out / "surveys" / "surveymonkey" / "product_survey.csv"
     bad = set(rng.sample(range(len(rows)), job.bad_count(2)))
     for v in sorted(bad):
@@ -481,6 +484,7 @@ def write_qualtrics(job: Job) -> SourceResult:
             ctx.pii.found,
             "\n".join(t for t in (went_well, improve) if t),
         )
+        item.entities = ctx.marks.entities([went_well, improve])
     path = job.out / "surveys" / "qualtrics" / "onboarding_csat.csv"
     n_utf, n_empty = job.bad_count(1), job.bad_count(1)
     victims = rng.sample(range(len(rows)), n_utf + n_empty)

@@ -12,6 +12,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from _entities import (
+    SCANNED_SLOTS,
+    SLOT,
+    SLOT_ENTITIES,
+    Marks,
+    Span,
+    scan_template,
+    scan_text,
+    shift,
+)
 from _phrases import THEME_BY_ID
 from _plan import SPIKE, SPIKE_CUSTOMER, SPIKE_INTERNAL
 
@@ -185,7 +195,6 @@ KEEP_CASE = (
     | set(FIRST_NAMES)
 )
 WORD = re.compile(r"\b[a-z]{5,}\b")
-SLOT = re.compile(r"\{(\w+)\}")
 START = datetime(2026, 8, 3, tzinfo=UTC)
 END = datetime(2026, 10, 31, tzinfo=UTC)
 TEST_CARDS = ("4111 1111 1111 1111", "5555 5555 5555 4444", "4012 8888 8888 1881")
@@ -349,13 +358,48 @@ class Ctx:
     pii: Pii = field(default_factory=Pii)
     spike: bool = False
     used: set[str] = field(default_factory=set)
+    marks: Marks = field(default_factory=Marks)  # entity mentions of the strings composed
 
     def fill(self, template: str) -> str:
-        """Fill ``{slot}`` placeholders; names used are recorded as personal data."""
-        return SLOT.sub(self._slot, template)
+        """Fill ``{slot}`` placeholders; names used are recorded as personal data, entity
+        mentions (see ``_entities``) in ``marks``."""
+        text, spans = self._fill(template)
+        self.marks.add(text, spans)
+        return text
 
-    def _slot(self, m: re.Match[str]) -> str:
-        key = m.group(1)
+    def _fill(self, template: str) -> tuple[str, list[Span]]:
+        """The filled template and its mentions: slot fillers that are entity names, and the
+        lexicon's words in the template's own text and in scanned slot values."""
+        out: list[str] = []
+        spans: list[Span] = []
+        moved: list[tuple[int, int, int]] = []  # literal text: template start, end, shift
+        at = last = 0
+        for m in SLOT.finditer(template):
+            moved.append((last, m.start(), at - last))
+            out.append(template[last : m.start()])
+            at += m.start() - last
+            key = m.group(1)
+            value = self._slot(key)
+            if key in SLOTS and "{" in value:  # a template itself ({benefit})
+                value, inner = self._fill(value)
+                spans += shift(inner, at)
+            elif key in SLOT_ENTITIES:
+                kind, ids = SLOT_ENTITIES[key]
+                spans.append((at, at + len(value), kind, ids[value]))
+            elif key in SCANNED_SLOTS:
+                spans += shift(scan_text(value), at)
+            out.append(value)
+            at += len(value)
+            last = m.end()
+        moved.append((last, len(template), at - last))
+        out.append(template[last:])
+        for s, e, kind, eid in scan_template(template):
+            by = next(d for a, b, d in moved if a <= s and e <= b)
+            spans.append((s + by, e + by, kind, eid))
+        return "".join(out), sorted(spans)
+
+    def _slot(self, key: str) -> str:
+        """One slot's value, unfilled (a value may hold slots of its own)."""
         if key == "account":
             return self.account.name if self.account else "a customer"
         if key == "agent":
@@ -366,8 +410,7 @@ class Ctx:
             return self.pii.add("name", self.customer.first) if self.customer else "there"
         if key == "ticket":
             return f"LUM-{self.rng.randint(1000, 9999)}"
-        value = self.rng.choice(SLOTS[key])
-        return SLOT.sub(self._slot, value) if "{" in value else value
+        return self.rng.choice(SLOTS[key])
 
     def typo(self, text: str, rate: float = 0.1) -> str:
         """Swap or drop a letter in one longer lowercase word, in about ``rate`` of calls."""
@@ -378,8 +421,10 @@ class Ctx:
             return text
         m = self.rng.choice(words)
         w, i = m.group(0), self.rng.randint(1, len(m.group(0)) - 2)
-        w = w[:i] + w[i + 1] + w[i] + w[i + 2 :] if self.rng.random() < 0.6 else w[:i] + w[i + 1 :]
-        return text[: m.start()] + w + text[m.end() :]
+        swap = self.rng.random() < 0.6
+        w = w[:i] + w[i + 1] + w[i] + w[i + 2 :] if swap else w[:i] + w[i + 1 :]
+        new = text[: m.start()] + w + text[m.end() :]
+        return self.marks.edit(new, text, m.start() + i, 0 if swap else 1)
 
     def theme_sentences(self, theme: str, kind: str, k: int = 1) -> list[str]:
         """``k`` distinct filled sentences of one kind for ``theme`` (spike-aware)."""
@@ -413,7 +458,7 @@ class Ctx:
             kind = "customer" if rng.random() < 0.7 else "detail"
             s = self.theme_sentences(other, kind)[0]
             conn = rng.choice(CONNECTORS)
-            s = conn + (lower_first(s) if conn else s)
+            s = self.marks.derive(conn + (lower_first(s) if conn else s), s, len(conn))
             paras.append(self.typo(s) if typos else s)
         ask = rng.choice(ASKS)
         if ask and long:
