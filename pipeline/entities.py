@@ -126,7 +126,7 @@ class EntityTagger:
             nlp = self.nlp or spacy.load(MODEL, exclude=["parser", "lemmatizer"])
             if "silobridge_gazetteer" in nlp.pipe_names:
                 nlp.remove_pipe("silobridge_gazetteer")
-            ruler = nlp.add_pipe(
+            ruler: Any = nlp.add_pipe(
                 "entity_ruler",
                 name="silobridge_gazetteer",
                 before="ner" if "ner" in nlp.pipe_names else None,
