@@ -88,3 +88,12 @@ def test_cli_runs_lists_finished_runs(tmp_path: Path):
     runs = json.loads(result.stdout)
     assert [r["outcome"] for r in runs] == ["ok_with_quarantine"]
     assert runs[0]["counts"]["total"]["new"] == 2
+
+
+def test_cli_redact_replaces_personal_data_and_keeps_company_names():
+    from .conftest import SAMPLE
+
+    text = "Hi Nadia, mail nadia.petrov@acme.example.com. Datawise is cheaper.\nok\n"
+    result = runner.invoke(app, ["redact", "--taxonomy", str(SAMPLE / "taxonomy.yaml")], input=text)
+    assert result.exit_code == 0
+    assert result.stdout == "Hi <PERSON>, mail <EMAIL>. Datawise is cheaper.\nok\n"
