@@ -178,7 +178,7 @@ def ingest(
             if not source.enabled:
                 continue
             t0 = time.perf_counter()
-            reader = _SourceRun(source, store, run_id, now, on_bad_record, progress)
+            reader = _SourceRun(source, run_id, now, on_bad_record, progress)
             reader.run(files_state, full=full)
             if reader.has_records:
                 if existing is None:  # read once, and only when some export changed
@@ -219,7 +219,6 @@ class _SourceRun:
     def __init__(
         self,
         source: SourceConfig,
-        store: Store,
         run_id: str,
         now: datetime,
         on_bad_record: OnBadRecord,
@@ -227,7 +226,6 @@ class _SourceRun:
     ):
         self.source = source
         self.spec: ConnectorSpec = get_connector(source.connector)
-        self.store = store
         self.run_id = run_id
         self.now = now
         self.on_bad_record = on_bad_record
