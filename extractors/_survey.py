@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .base import Part, Rejected
-from .files import iter_csv
+from .base import Part, Record, Rejected
+from .files import clip_raw, iter_csv
 from .text import clean_text
 from .values import parse_timestamp
 
@@ -83,6 +83,34 @@ def customer_parts(
             parts.append(Part(text=text, speaker=None, role="customer", timestamp=when))
             fields.append(name)
     return parts, fields
+
+
+def survey_record(
+    native_id: str,
+    path: str,
+    locator: str,
+    parts: list[Part],
+    account: str | None,
+    created: datetime | None,
+    metadata: dict[str, Any],
+    raw: str,
+) -> Record:
+    """One response as a record: its free-text answers are its parts and, one per line, its text.
+
+    Surveys have no later edits, so ``updated_at`` is ``created_at``.
+    """
+    return Record(
+        native_id=native_id,
+        path=path,
+        locator=locator,
+        text="\n".join(p.text for p in parts),
+        parts=parts,
+        account=account,
+        created_at=created,
+        updated_at=created,
+        metadata=metadata,
+        raw=clip_raw(raw),
+    )
 
 
 def column_list(value: str | Iterable[str] | None) -> list[str] | None:

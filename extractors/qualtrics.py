@@ -62,6 +62,7 @@ from ._survey import (
     norm,
     read_csv_rows,
     scalar,
+    survey_record,
     survey_timestamp,
 )
 from .base import Record, Rejected, Skipped
@@ -349,15 +350,4 @@ def _convert(row: CsvRow, columns: list[_Column], where: str, locator: str, tz: 
     account = cell("account") or None
     if account and EMAIL.search(account):
         account = None
-    return Record(
-        native_id=native_id,
-        path=where,
-        locator=locator,
-        text="\n".join(p.text for p in parts),
-        parts=parts,
-        account=account,
-        created_at=created,
-        updated_at=created,
-        metadata=metadata,
-        raw=clip_raw(row.raw),
-    )
+    return survey_record(native_id, where, locator, parts, account, created, metadata, row.raw)

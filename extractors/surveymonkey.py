@@ -55,6 +55,7 @@ from ._survey import (
     norm,
     read_csv_rows,
     scalar,
+    survey_record,
     survey_timestamp,
 )
 from .base import Record, Rejected, Skipped
@@ -285,18 +286,7 @@ def _convert(
         if value and not EMAIL.search(value):
             account = value
             break
-    return Record(
-        native_id=native_id,
-        path=where,
-        locator=locator,
-        text="\n".join(p.text for p in parts),
-        parts=parts,
-        account=account,
-        created_at=created,
-        updated_at=created,
-        metadata=metadata,
-        raw=clip_raw(row.raw),
-    )
+    return survey_record(native_id, where, locator, parts, account, created, metadata, row.raw)
 
 
 def _respondent_id(value: str) -> str:

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
-from ._survey import EMAIL, customer_parts, is_personal_name
+from ._survey import EMAIL, customer_parts, is_personal_name, survey_record
 from .base import Record, Rejected, Skipped, raw_json
 from .files import BadFile, clip_raw, iter_json_records, read_text, undecodable_reason
 from .registry import connector
@@ -355,18 +355,7 @@ def _convert(
         metadata["response_type"] = response["response_type"]
     if contact:
         metadata["contact_fields"] = contact
-    return Record(
-        native_id=native_id,
-        path=where,
-        locator=locator,
-        text="\n".join(p.text for p in parts),
-        parts=parts,
-        account=account,
-        created_at=created,
-        updated_at=created,
-        metadata=metadata,
-        raw=clip_raw(raw),
-    )
+    return survey_record(native_id, where, locator, parts, account, created, metadata, raw)
 
 
 def _answer(answer: Any, n: int) -> tuple[str, dict[str, Any], str, Any]:
