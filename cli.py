@@ -179,6 +179,97 @@ def ingest(
             raise typer.Exit(EXIT_QUARANTINED)
 
 
+TaxonomyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy",
+        help="Taxonomy YAML whose gazetteer is tagged and kept (default: [understand] taxonomy).",
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Embedding model: all-MiniLM-L6-v2 or a model folder (default: [embed] model).",
+    ),
+]
+
+
+@app.command()
+def understand(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    model: ModelOpt = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Process every item again, not only new and changed ones."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split the store's items into insight units; redact, tag and embed them, incrementally.
+
+    Only new and changed items are processed (a changed taxonomy redoes all; a changed model
+    re-embeds). Prints items processed, units written and removed, redactions and entities by
+    type, and seconds per step.
+    """
+    with _errors():
+        cfg = _load(config, required=False)
+        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        result = _understand(cfg, store_path, taxonomy=taxonomy, model=model, full=full)
+        if as_json:
+            print(json.dumps(result.to_dict()))
+        else:
+            _print_understand(result)
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Stop at the first bad record instead of quarantining it; commit nothing.",
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Re-read every export and re-process every item."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The main job: every stage in order (ingest, then understand), each an incremental run.
+
+    Exit code 3 means it finished but quarantined some records.
+    """
+    from .pipeline.ingest import ingest as run_ingest
+
+    with _errors():
+        cfg = _load(config, required=True)
+        assert cfg is not None
+        store_path = store or cfg.store_path
+        with _progress(not as_json and sys.stderr.isatty()) as progress:
+            ingested = run_ingest(
+                _select(cfg, None),
+                store_path,
+                on_bad_record="raise" if strict else "quarantine",
+                full=full,
+                retention_days=cfg.retention_days,
+                config_hash=cfg.config_hash(),
+                progress=progress,
+            )
+        understood = _understand(cfg, store_path, full=full)
+        if as_json:
+            print(json.dumps({"ingest": ingested.to_dict(), "understand": understood.to_dict()}))
+        else:
+            _print_ingest(ingested)
+            _print_understand(understood)
+        if ingested.totals.quarantined:
+            raise typer.Exit(EXIT_QUARANTINED)
+
+
 @app.command()
 def sources(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List the connectors (formats, options) and the sources configured in silobridge.toml."""
@@ -336,7 +427,12 @@ def demo(
     ),
     as_json: JsonOpt = False,
 ) -> None:
-    """Ingest the bundled sample (a fictional B2B SaaS company's exports) and summarise it."""
+    """Run the main job on the bundled sample (a fictional B2B SaaS company) and summarise it.
+
+    Ingests the sample's exports, splits them into insight units, redacts, tags and embeds them
+    (the first run embeds about 4,500 distinct texts: a few minutes on 2 cores; a re-run only
+    what changed).
+    """
     from .pipeline.ingest import ingest as run_ingest
     from .pipeline.store import Store
 
@@ -344,15 +440,23 @@ def demo(
         sample = resources.files("silobridge.data") / "sample"
         cfg = load_config(Path(str(sample)) / "silobridge.sample.toml")
         result = run_ingest(list(cfg.sources.values()), store, config_hash=cfg.config_hash())
-        items = Store.open(store).items(columns=["source_name", "function", "channel"])
+        understood = _understand(cfg, store)
+        opened = Store.open(store)
+        items = opened.items(columns=["source_name", "function", "channel"])
+        units = opened.units(columns=["function", "entities", "redacted"])
         if as_json:
             summary = result.to_dict()
             summary["items_by_function"] = (
                 items["function"].fillna("unknown").value_counts().to_dict()
             )
+            summary["understand"] = understood.to_dict()
+            summary["units_by_function"] = (
+                units["function"].fillna("unknown").value_counts().to_dict()
+            )
             print(json.dumps(summary))
             return
         _print_ingest(result)
+        _print_understand(understood)
         table = Table(title="Items in the store by source and function", title_justify="left")
         pivot = items.fillna({"function": "unknown"}).pivot_table(
             index="source_name", columns="function", aggfunc="size", fill_value=0
@@ -363,9 +467,10 @@ def demo(
         for source_name, row in pivot.iterrows():
             table.add_row(str(source_name), *(str(v) for v in row))
         out.print(table)
+        _print_entities(units)
         out.print(
-            f"{len(items)} items in {result.store}. Read them with "
-            f"`silobridge.open_store({str(result.store)!r}).items()`; "
+            f"{len(items)} items and {len(units)} insight units in {result.store}. Read them "
+            f"with `silobridge.open_store({str(result.store)!r}).units()`; "
             "see what was rejected with `silobridge quarantine --store "
             f"{store}`."
         )
@@ -431,6 +536,82 @@ def _print_ingest(result: Any) -> None:
             f"{totals.quarantined} records quarantined ({result.quarantine_added} new); "
             "`silobridge quarantine` shows where and why."
         )
+
+
+def _understand(
+    cfg: Config | None,
+    store_path: Path,
+    *,
+    taxonomy: Path | None = None,
+    model: str | None = None,
+    full: bool = False,
+) -> Any:
+    from .pipeline.embed import Embedder
+    from .pipeline.understand import UnderstandStage, update_units
+
+    stage = UnderstandStage(
+        taxonomy=taxonomy or (cfg.taxonomy if cfg else None),
+        embedder=Embedder(
+            model=model or (cfg.embed_model if cfg else "all-MiniLM-L6-v2"),
+            batch_size=cfg.embed_batch_size if cfg else 64,
+        ),
+    )
+    return update_units(
+        store_path,
+        stage=stage,
+        full=full,
+        retention_days=cfg.retention_days if cfg else 30,
+        config_hash=cfg.config_hash() if cfg else "",
+    )
+
+
+def _print_understand(result: Any) -> None:
+    stats = result.stats
+    table = Table(title=f"Understand run {result.run_id}", title_justify="left")
+    for col in ("items", "processed", "units written", "removed", "re-embedded", "units"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(result.items_total),
+        str(result.items_processed),
+        str(result.units_written),
+        str(result.units_removed),
+        str(result.units_reembedded),
+        str(result.units_total),
+    )
+    out.print(table)
+    redacted = {k[len("redacted_") :]: v for k, v in stats.items() if k.startswith("redacted_")}
+    entities = {k[len("entities_") :]: v for k, v in stats.items() if k.startswith("entities_")}
+    if result.items_processed:
+        out.print(
+            f"{stats.get('distinct_texts', 0)} distinct unit texts; {stats.get('encoded', 0)} "
+            f"embedded, {stats.get('cache_hits', 0)} from the cache. Redacted: "
+            + (", ".join(f"{v} {k}" for k, v in sorted(redacted.items())) or "nothing")
+            + ". Entities: "
+            + (", ".join(f"{v} {k}" for k, v in sorted(entities.items())) or "none")
+            + "."
+        )
+    steps = ("segment", "analyze", "embed", "write", "total")
+    out.print(
+        "Seconds: "
+        + ", ".join(f"{k} {result.timings[k]:.1f}" for k in steps if k in result.timings)
+    )
+
+
+def _print_entities(units: Any) -> None:
+    from collections import Counter
+
+    counts: Counter[tuple[str, str]] = Counter()
+    for ents in units["entities"]:
+        for e in ents if ents is not None else ():
+            counts[(e["type"], e["id"])] += 1
+    if not counts:
+        return
+    table = Table(title="Most mentioned products, features and competitors", title_justify="left")
+    for col in ("type", "id", "units"):
+        table.add_column(col, justify="right" if col == "units" else "left")
+    for (kind, entity_id), n in counts.most_common(12):
+        table.add_row(kind, entity_id, str(n))
+    out.print(table)
 
 
 def _load(config: Path | None, *, required: bool) -> Config | None:

@@ -6,6 +6,13 @@ Example::
     path = ".silobridge"        # relative to this file
     retention_days = 30         # versions older than this are vacuumed
 
+    [understand]
+    taxonomy = "data/taxonomy.yaml"  # gazetteer: products, features, competitors
+
+    [embed]
+    model = "all-MiniLM-L6-v2"  # or the folder of a sentence-transformers model
+    batch_size = 64
+
     [sources.support_tickets]
     connector = "zendesk"
     path = "data/sample/zendesk"
@@ -40,7 +47,10 @@ DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
 _SOURCE_KEYS = ("connector", "path", "function", "channel", "enabled")
 _STORE_KEYS = ("path", "retention_days")
-_TOP_KEYS = ("store", "sources")
+_UNDERSTAND_KEYS = ("taxonomy",)
+_EMBED_KEYS = ("model", "batch_size")
+_TOP_KEYS = ("store", "understand", "embed", "sources")
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
 @dataclass(frozen=True)
@@ -95,12 +105,17 @@ class Config:
     store_path: Path
     retention_days: int = 30
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    taxonomy: Path | None = None
+    embed_model: str = DEFAULT_EMBED_MODEL
+    embed_batch_size: int = 64
 
     def config_hash(self) -> str:
         return _hash(
             {
                 "retention_days": self.retention_days,
                 "sources": {n: s.config_hash() for n, s in sorted(self.sources.items())},
+                "taxonomy": str(self.taxonomy) if self.taxonomy else None,
+                "embed": [self.embed_model, self.embed_batch_size],
             }
         )
 
@@ -138,6 +153,23 @@ def load_config(path: str | Path) -> Config:
             path=where,
             key="store.retention_days",
         )
+    understand = _table(data, "understand", _UNDERSTAND_KEYS, where)
+    taxonomy = None
+    if "taxonomy" in understand:
+        taxonomy = (base / _str(understand["taxonomy"], where, "understand.taxonomy")).resolve()
+        if not taxonomy.is_file():
+            raise ConfigError(
+                f"file does not exist: {taxonomy}", path=where, key="understand.taxonomy"
+            )
+    embed = _table(data, "embed", _EMBED_KEYS, where)
+    model = _str(embed.get("model", DEFAULT_EMBED_MODEL), where, "embed.model")
+    if (base / model).is_dir():  # a model folder relative to this file
+        model = str((base / model).resolve())
+    batch_size = embed.get("batch_size", 64)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(
+            f"must be a whole number >= 1; got {batch_size!r}", path=where, key="embed.batch_size"
+        )
     sources_data = data.get("sources", {})
     if not isinstance(sources_data, dict):
         raise ConfigError("must be a table of [sources.NAME] tables", path=where, key="sources")
@@ -147,7 +179,13 @@ def load_config(path: str | Path) -> Config:
             raise ConfigError("must be a table", path=where, key=f"sources.{name}")
         sources[name] = make_source(name, body, base_dir=base, config_path=where)
     return Config(
-        path=path.resolve(), store_path=store_path, retention_days=retention, sources=sources
+        path=path.resolve(),
+        store_path=store_path,
+        retention_days=retention,
+        sources=sources,
+        taxonomy=taxonomy,
+        embed_model=model,
+        embed_batch_size=batch_size,
     )
 
 
@@ -232,6 +270,14 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, list | tuple):
         return isinstance(value, list | tuple)
     return isinstance(value, type(default))
+
+
+def _table(data: dict[str, Any], name: str, known: tuple[str, ...], where: str) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=where, key=name)
+    _check_keys(table, known, where, f"{name}.")
+    return table
 
 
 def _check_keys(data: dict[str, Any], known: tuple[str, ...], where: str, prefix: str) -> None:

@@ -76,7 +76,10 @@ def main() -> None:
         )  # fmt: skip
         print(f"generated {args.items} items in {time.perf_counter() - t0:.1f}s -> {data}")
     # the same sources as the bundled sample, with paths relative to the data folder
-    shutil.copy(ROOT / "data" / "sample" / "silobridge.sample.toml", data)
+    config_text = (ROOT / "data" / "sample" / "silobridge.sample.toml").read_text()
+    taxonomy = (ROOT / "data" / "taxonomy.yaml").as_posix()
+    config_text = config_text.replace('taxonomy = "../taxonomy.yaml"', f'taxonomy = "{taxonomy}"')
+    (data / "silobridge.sample.toml").write_text(config_text)
 
     from silobridge.config import load_config
     from silobridge.pipeline.ingest import ingest

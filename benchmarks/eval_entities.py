@@ -4,7 +4,7 @@ The ground truth is ``data/sample/ground_truth.json``: every item lists the gaze
 the generator wrote into its text (``items[].entities``, see ``data/sample/README.md``). Slack
 ground-truth items are messages (``<channel>:<ts>``) while the store holds one record per thread
 (``<channel>:<thread_ts>``), so a thread's truth is the union of its messages'. The tagger
-(:class:`silobridge.pipeline.entities.EntityTagger` with ``data/sample/taxonomy.yaml`` and the
+(:class:`silobridge.pipeline.entities.EntityTagger` with ``data/taxonomy.yaml`` and the
 sample's account names as known organisations) runs over each stored item's ``text``.
 
 Scores are item-level: per item, the set of ``(type, id)`` the tagger found against the set
@@ -37,6 +37,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SAMPLE = ROOT / "data" / "sample"
+TAXONOMY = ROOT / "data" / "taxonomy.yaml"
 TYPES = ("product", "feature", "competitor")
 TOP = 10
 
@@ -136,7 +137,7 @@ def evaluate(store: Path) -> dict[str, Any]:
     items = silobridge.open_store(store).items()
     texts = {(r.source_name, r.native_id): r.text or "" for r in items.itertuples()}
     keys = sorted(set(texts) & set(planted))
-    gazetteer = load_gazetteer(SAMPLE / "taxonomy.yaml")
+    gazetteer = load_gazetteer(TAXONOMY)
     phrases = taxonomy_phrases(gazetteer)
     unknown_ids = sorted(
         {(e["type"], e["id"]) for ents in planted.values() for e in ents} - set(phrases)

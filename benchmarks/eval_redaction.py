@@ -11,7 +11,7 @@ Two test sets:
    names that must stay.
 
 The redactor gets the allow list a run would give it: the taxonomy gazetteer's names and
-synonyms (``data/sample/taxonomy.yaml``), the company name and the store's account names.
+synonyms (``data/taxonomy.yaml``), the company name and the store's account names.
 
 Measures:
 
@@ -352,7 +352,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=ROOT / ".silobridge-demo")
     parser.add_argument("--ground-truth", type=Path, default=ROOT / "data/sample/ground_truth.json")
-    parser.add_argument("--taxonomy", type=Path, default=ROOT / "data/sample/taxonomy.yaml")
+    parser.add_argument("--taxonomy", type=Path, default=ROOT / "data/taxonomy.yaml")
     parser.add_argument("--cases", type=Path, default=ROOT / "tests/fixtures/redaction_cases.jsonl")
     parser.add_argument("--limit", type=int, default=None, help="items of the sample (all)")
     parser.add_argument("--throughput-texts", type=int, default=500)

@@ -1,1 +1,1 @@
-"""Bundled data: the sample exports (data/sample/) and, later, the default taxonomy."""
+"""Bundled data: the sample exports (data/sample/) and the taxonomy (data/taxonomy.yaml)."""

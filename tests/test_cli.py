@@ -91,9 +91,63 @@ def test_cli_runs_lists_finished_runs(tmp_path: Path):
 
 
 def test_cli_redact_replaces_personal_data_and_keeps_company_names():
-    from .conftest import SAMPLE
+    from .conftest import TAXONOMY
 
     text = "Hi Nadia, mail nadia.petrov@acme.example.com. Datawise is cheaper.\nok\n"
-    result = runner.invoke(app, ["redact", "--taxonomy", str(SAMPLE / "taxonomy.yaml")], input=text)
+    result = runner.invoke(app, ["redact", "--taxonomy", str(TAXONOMY)], input=text)
     assert result.exit_code == 0
     assert result.stdout == "Hi <PERSON>, mail <EMAIL>. Datawise is cheaper.\nok\n"
+
+
+def _config(tmp_path: Path) -> Path:
+    from .conftest import TAXONOMY
+
+    _export(tmp_path)
+    config = tmp_path / "silobridge.toml"
+    config.write_text(
+        f"""
+[store]
+path = "st"
+
+[understand]
+taxonomy = "{TAXONOMY}"
+
+[sources.feedback]
+connector = "jsonl"
+path = "feedback.jsonl"
+channel = "ticket"
+function = "Support"
+mapping = {{ native_id = "id", text = "body", created_at = "at" }}
+"""
+    )
+    return config
+
+
+def test_cli_run_ingests_then_understands_and_exits_3_for_quarantine(tmp_path: Path, embedder):
+    result = runner.invoke(app, ["run", "--config", str(_config(tmp_path)), "--json"])
+    assert result.exit_code == EXIT_QUARANTINED, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ingest"]["new"] == 2
+    assert data["understand"]["items_processed"] == 2
+    units = Store.open(tmp_path / "st").units()
+    assert len(units) == 2
+    assert {e["id"] for ents in units["entities"] for e in ents} >= {"sso_saml"}
+
+
+def test_cli_understand_again_processes_nothing_and_full_redoes_all(tmp_path: Path, embedder):
+    config = str(_config(tmp_path))
+    runner.invoke(app, ["run", "--config", config])
+    again = runner.invoke(app, ["understand", "--config", config, "--json"])
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["items_processed"] == 0
+    full = json.loads(runner.invoke(app, ["understand", "-c", config, "--full", "--json"]).stdout)
+    assert (full["items_processed"], full["units_removed"], full["units_total"]) == (2, 2, 2)
+    assert full["stats"]["encoded"] == 0  # vectors come from the cache
+
+
+def test_cli_understand_unknown_model_is_a_config_error(tmp_path: Path):
+    config = str(_config(tmp_path))
+    runner.invoke(app, ["ingest", "--config", config])
+    result = runner.invoke(app, ["understand", "-c", config, "--model", "org/not-installed"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "not-installed" in result.stderr and "Traceback" not in result.stderr

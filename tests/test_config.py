@@ -79,7 +79,10 @@ def test_config_invalid_toml_names_the_line(tmp_path: Path):
         ),
         ('[sources.t]\npath = "exports"\n', "missing 'connector'"),
         ("[store]\nretention_days = -1\n", r"store\.retention_days: must be a whole number"),
-        ('[stor]\npath = "x"\n', r"stor: unknown key; expected one of store, sources"),
+        (
+            '[stor]\npath = "x"\n',
+            r"stor: unknown key; expected one of store, understand, embed, sources",
+        ),
     ],
 )
 def test_config_rejects_bad_values_with_a_clear_message(tmp_path: Path, text: str, match: str):

@@ -1,7 +1,7 @@
 """The gazetteer entities the generator writes: which words of its templates name what.
 
 A mention is a word or phrase of an item's text that names one of Lumora's products, one of its
-features, or a competitor (ids as in ``taxonomy.yaml``), whoever's feature it is ("their
+features, or a competitor (ids as in ``data/taxonomy.yaml``), whoever's feature it is ("their
 warehouse connector" is a warehouse-connector mention). Mentions come from two places:
 
 * the **slot fillers** that are entity names: ``{feature}`` (one of ``FEATURES``), ``{rival}`` and
@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-# Gazetteer ids (taxonomy.yaml) of the names ``{feature}``, ``{rival}`` and ``{competitor}`` are
+# Gazetteer ids (data/taxonomy.yaml) of names ``{feature}``, ``{rival}`` and ``{competitor}`` are
 # filled with (``_world.FEATURES``, ``COMPETITORS``; a name missing here fails its slot). The
 # product names never fill a slot: the templates say "Lumora".
 FEATURE_IDS = {

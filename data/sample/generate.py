@@ -97,6 +97,10 @@ def generate(out: Path, seed: int = 7, items: int | None = None) -> dict[str, An
     return truth
 
 
+def _ratio(value: float, base: float) -> float | None:
+    return round(value / base, 2) if base else None
+
+
 def ground_truth(
     world: World, results: dict[str, SourceResult], seed: int, items: int | None
 ) -> dict[str, Any]:
@@ -148,10 +152,9 @@ def ground_truth(
         "planned_weight_factor": SPIKE["weight_factor"],
         "observed_count": weekly[SPIKE["week"]],
         "trailing_mean_4w": round(sum(trailing4) / len(trailing4), 2),
-        "factor_vs_trailing_4w": round(
-            weekly[SPIKE["week"]] / (sum(trailing4) / len(trailing4)), 2
-        ),
-        "factor_vs_all_prior_weeks": round(weekly[SPIKE["week"]] / (sum(before) / len(before)), 2),
+        # None where the prior weeks are empty (tiny --items)
+        "factor_vs_trailing_4w": _ratio(weekly[SPIKE["week"]], sum(trailing4) / len(trailing4)),
+        "factor_vs_all_prior_weeks": _ratio(weekly[SPIKE["week"]], sum(before) / len(before)),
         "weekly_counts": {w: weekly[w] for w in weeks},
     }
     counts = {

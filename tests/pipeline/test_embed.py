@@ -36,14 +36,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    """The real MiniLM model, loaded once for this module."""
-    model = Embedder()
-    model.encode(["warm up"])
-    return model
-
-
 @pytest.fixture
 def cache(tmp_path: Path) -> EmbeddingCache:
     return EmbeddingCache(tmp_path / "embeddings")

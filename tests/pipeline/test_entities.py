@@ -8,12 +8,12 @@ import pytest
 from silobridge.errors import ConfigError
 from silobridge.pipeline.entities import EntityTagger, gazetteer_names, load_gazetteer
 
-from ..conftest import SAMPLE
+from ..conftest import TAXONOMY
 
 
 @pytest.fixture(scope="module")
 def tagger() -> EntityTagger:
-    gazetteer = load_gazetteer(SAMPLE / "taxonomy.yaml")
+    gazetteer = load_gazetteer(TAXONOMY)
     return EntityTagger(gazetteer=gazetteer, known_orgs=["Acme Logistics"])
 
 
@@ -61,5 +61,5 @@ def test_entities_gazetteer_errors_name_the_entry(tmp_path: Path):
 
 
 def test_entities_gazetteer_names_include_synonyms():
-    names = gazetteer_names(load_gazetteer(SAMPLE / "taxonomy.yaml"))
+    names = gazetteer_names(load_gazetteer(TAXONOMY))
     assert {"Datawise", "Datawize", "Lumora Analytics", "SSO"} <= set(names)

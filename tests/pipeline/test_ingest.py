@@ -109,9 +109,9 @@ def test_ingest_changed_record_replaces_its_old_version(tmp_path: Path, store_pa
     after = silobridge.open_store(store_path).items().set_index("native_id")
     assert len(after) == 2
     assert after.loc["1", "text"].endswith("fixed in 4.2.1")
-    assert (
-        after.loc["1", "item_id"] != before.loc["1", "item_id"]
-    )  # content changed: new content id
+    # the same item, changed: its id stays (links to it hold), its record_hash changes
+    assert after.loc["1", "item_id"] == before.loc["1", "item_id"]
+    assert after.loc["1", "record_hash"] != before.loc["1", "record_hash"]
     assert after.loc["2", "run_id"] == before.loc["2", "run_id"]  # untouched row kept
 
 

@@ -30,7 +30,7 @@ from silobridge.pipeline.redact import (
 )
 from silobridge.pipeline.redact_names import allow_terms
 
-from ..conftest import FIXTURES, SAMPLE
+from ..conftest import FIXTURES, SAMPLE, TAXONOMY
 
 CASES = [
     json.loads(line)
@@ -50,7 +50,7 @@ KNOWN_MISSES = {
 
 
 def _allow_list() -> list[str]:
-    gazetteer = load_gazetteer(SAMPLE / "taxonomy.yaml")
+    gazetteer = load_gazetteer(TAXONOMY)
     accounts = [a["name"] for a in TRUTH["gazetteer"]["accounts"]]
     return [*gazetteer_names(gazetteer), TRUTH["gazetteer"]["company"]["name"], *accounts]
 
