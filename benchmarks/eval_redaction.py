@@ -27,6 +27,10 @@ Measures:
   and of account names (``ground_truth.json`` ``gazetteer``) that no redacted span touches.
 * **throughput**: ``Redactor.redact_many`` on ``--throughput-texts`` item texts after the model
   is loaded, and spaCy's ``nlp.pipe`` alone (the same pipeline) on the same texts.
+* **units**: the store's ``units`` (what the understand stage keeps): planted values still
+  present in an item's unit texts, per kind; and ``redact_many`` with and without the gate
+  (parsing only the texts that can name someone) on the sample's distinct unit texts: the
+  number of texts whose redaction differs, and the time of each.
 
 Prints a table and writes benchmarks/out/redaction.json.
 
@@ -304,6 +308,51 @@ def throughput(items, redactor, n: int) -> dict:
     }
 
 
+def evaluate_units(store: Path, items, truth: dict, redactor, *, show: bool) -> dict:
+    """What the understand stage stored: planted values still in the units' text, and the
+    gated parse (:meth:`Redactor.parse_many`) against parsing every distinct unit text whole."""
+    import silobridge
+    from silobridge.pipeline.segment import segment
+
+    units = silobridge.open_store(store).units(columns=["item_id", "text"])
+    if units.empty:
+        return {}
+    item_of = {(r.source_name, r.native_id): r.item_id for r in items.itertuples()}
+    kept = units.groupby("item_id")["text"].agg("\n".join).to_dict()
+    totals: Counter[str] = Counter()
+    leaked: Counter[str] = Counter()
+    for entry in truth["personal_data"]:
+        item_id = item_of.get((entry["source"], entry["native_id"]))
+        if item_id is None:
+            continue
+        text = kept.get(item_id, "")
+        for kind, value, where in entry["values"]:
+            if where != "text":
+                continue
+            totals[kind] += 1
+            if occurrences(text, value):
+                leaked[kind] += 1
+                if show:
+                    print(f"  unit leak {kind}: {value!r} in {item_id}")
+    texts = list(dict.fromkeys(segment(items).units["text"]))
+    t0 = time.perf_counter()
+    full = redactor.redact_many(texts, gate=False)
+    full_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    gated = redactor.redact_many(texts, gate=True)
+    gated_s = time.perf_counter() - t0
+    return {
+        "planted_values": dict(totals),
+        "left_in_units": dict(leaked),
+        "recall": {k: round(1 - leaked[k] / n, 4) for k, n in totals.items()},
+        "distinct_unit_texts": len(texts),
+        "gate_differences": sum(a != b for a, b in zip(full, gated, strict=True)),
+        "parse_all_s": round(full_s, 2),
+        "gated_s": round(gated_s, 2),
+        "gated_texts_per_s": round(len(texts) / gated_s, 1),
+    }
+
+
 def _context(text: str, s: int, e: int, width: int = 40) -> str:
     left = text[max(0, s - width) : s].replace("\n", "⏎")
     right = text[e : e + width].replace("\n", "⏎")
@@ -312,6 +361,21 @@ def _context(text: str, s: int, e: int, width: int = 40) -> str:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def print_units(units: dict) -> None:
+    if not units:
+        print("\nunits: the store has none (run `silobridge understand`)")
+        return
+    print("\nunits (the understand stage's stored text): planted values left")
+    for kind, n in units["planted_values"].items():
+        left = units["left_in_units"].get(kind, 0)
+        print(f"  {kind:8}{left:>4}/{n:<5} left, recall {_pct(units['recall'][kind])}")
+    print(
+        f"  gated parse vs parsing all {units['distinct_unit_texts']} distinct unit texts: "
+        f"{units['gate_differences']} differences; {units['parse_all_s']}s -> "
+        f"{units['gated_s']}s ({units['gated_texts_per_s']} texts/s)"
+    )
 
 
 def print_table(result: dict) -> None:
@@ -390,8 +454,10 @@ def main() -> None:
         "tricky": evaluate_tricky(args.cases, redactor, show=args.show_errors),
         "sample": evaluate_sample(items, truth, redactor, limit=args.limit, show=args.show_errors),
         "throughput": throughput(items, redactor, args.throughput_texts),
+        "units": evaluate_units(args.store, items, truth, redactor, show=args.show_errors),
     }
     print_table(result)
+    print_units(result["units"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -182,7 +182,10 @@ class EntityTagger:
 
     def _is_candidate(self, ent: Any) -> bool:
         name = ent.text.strip().lower()
-        if len(name) < 3 or name in self._known:
+        if len(name) < 3 or name in self._known or "\n" in name:
+            return False
+        # ticket keys and numbers ("LUM-8915", "~10"): no word of three letters or more
+        if not any(sum(c.isalpha() for c in t.text) >= 3 and t.is_alpha for t in ent):
             return False
         # "Lumora Support", "the Datawise team": a known name inside is not a new organisation
         if any(k in name for k in self._known if len(k) > 3):

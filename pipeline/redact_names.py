@@ -94,6 +94,118 @@ def _name_like_text(text: str) -> bool:
     )
 
 
+#: Words a name cue hangs on when the name itself opens a line or sentence ("Thanks,\nWill").
+_CUE_WORDS = (
+    GREETINGS
+    | {phrase.split()[0] for phrase in SIGN_OFFS}
+    | _TALK
+    | {"talked", "spoke", "met", "chatted", "heard", "called", "wrote", "writes", "attendees"}
+    | {"participants", "owner", "assignee", "requester", "cc", "bcc"}
+)
+_OPENS = frozenset({".", "!", "?", ":", ";"})
+_INTERJECTIONS = frozenset(
+    {"oh", "um", "uh", "umm", "uhm", "hmm", "ah", "yeah", "yep", "nope", "okay", "ok", "sure"}
+)
+_WEEKDAYS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+)
+
+
+def _common_word(word: str, lexicon: Mapping[str, str]) -> bool:
+    """A verb, adjective or adverb, also inflected ("escalated", "filtering", "talks")."""
+    forms = [word]
+    if word.endswith("ed"):
+        forms += [word[:-2], word[:-1]]  # talked, escalated
+    elif word.endswith("ing"):
+        forms += [word[:-3], word[:-3] + "e"]  # filtering, sharing
+    elif word.endswith("s"):
+        forms.append(word[:-1])  # talks
+    return any(lexicon.get(f) == "common" for f in forms if len(f) > 2)
+
+
+def may_name_someone(
+    doc: Any, covered: Sequence[tuple[int, int]], lexicon: Mapping[str, str]
+) -> bool:
+    """Whether a tokenised (not yet parsed) text can hold a person's name at all.
+
+    A cheap test that lets texts without one skip the tagger, parser and NER. Every cue of
+    :func:`name_cues` needs a capitalised, name-like word or an ``@``; NER and the checks of
+    :func:`find_persons` drop a lone capitalised word opening a sentence that is a stop word,
+    an interjection or a common verb, adjective or adverb (also inflected). So a text needs
+    parsing when it has an ``@``, or a name-like word outside ``covered`` (character spans of
+    gazetteer and allowed names) that is not such an opener nor a weekday, or such an opener
+    next to a cue word ("Thanks,\nWill").
+    """
+    if "@" in doc.text:
+        return True
+    opener = True
+    openers = cue = False
+    spans = sorted(covered)
+    for tok in doc:
+        if tok.is_space:
+            opener = opener or "\n" in tok.text
+            continue
+        text = tok.text
+        if _name_like_text(text) and tok.lower_ not in _WEEKDAYS and not _inside(tok.idx, spans):
+            lower = tok.lower_
+            if not opener or not (
+                tok.is_stop or lower in _INTERJECTIONS or _common_word(lower, lexicon)
+            ):
+                return True
+            openers = True
+        cue = cue or tok.lower_ in _CUE_WORDS
+        opener = text in _OPENS or (opener and text in _LINE_PREFIX)
+    return openers and cue
+
+
+_TALKED = frozenset(
+    f"{stem}{suffix}"
+    for stem in ("talk", "speak", "meet", "chat", "hear", "call")
+    for suffix in ("", "s", "ed", "ing")
+) | {"spoke", "spoken", "met", "chatted", "chatting", "heard"}
+_LINE_CUES = GREETINGS | {p.split()[0] for p in SIGN_OFFS} | _HEADER_WORDS | {"good", "thank"}
+
+
+def needs_tags(doc: Any) -> bool:
+    """Whether a doc with NER entities also needs tags, parse and lemmas for its names.
+
+    They serve to check NER persons (:func:`find_persons`) and the cues that read parts of
+    speech or lemmas, or whose names are then looked for again (:func:`_repeats` reads parts
+    of speech): a greeting, sign-off or header word opening a line, "talked to", "wrote", a
+    name-like word before ``:``, ``(`` or ``<`` (speaker labels, addresses) or after a comma
+    (vocatives), an ``@``. A doc with no person entity and none of these needs none of it.
+    """
+    if "@" in doc.text or any(ent.label_ == "PERSON" for ent in doc.ents):
+        return True
+    line_start = True
+    previous: Any = None
+    for tok in doc:
+        if tok.is_space:
+            line_start = line_start or "\n" in tok.text
+            continue
+        lower = tok.lower_
+        if line_start and lower in _LINE_CUES:
+            return True
+        if lower in _TALKED and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in _TALK_PREP:
+            return True
+        if lower in {"wrote", "writes"}:
+            return True
+        if previous is not None:
+            if tok.text in {":", "(", "<"} and (
+                _name_like(previous) or previous.lower_ in _HEADER_WORDS
+            ):
+                return True
+            if previous.text == "," and _name_like(tok):
+                return True
+        line_start = line_start and tok.text in _LINE_PREFIX
+        previous = tok
+    return False
+
+
+def _inside(offset: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start <= offset < end for start, end in spans)
+
+
 def _lines(doc: Any) -> list[list[Any]]:
     """The doc's non-space tokens, line by line, without leading quote marks or bullets."""
     lines: list[list[Any]] = []

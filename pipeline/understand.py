@@ -298,21 +298,24 @@ def company_names(taxonomy: str | Path) -> list[str]:
 
 
 def analyze_texts(
-    texts: Sequence[str], *, redactor: Redactor, tagger: EntityTagger
+    texts: Sequence[str], *, redactor: Redactor, tagger: EntityTagger, gate: bool = True
 ) -> tuple[list[Redaction], list[list[Entity]]]:
     """Redact and tag each text from one spaCy parse (when both share a pipeline).
+
+    With ``gate`` (the default) each text gets only the parts of the pipeline it needs
+    (:meth:`Redactor.parse_many <silobridge.pipeline.redact.Redactor.parse_many>`): most unit
+    texts name no one and are only tokenised, for the same output.
 
     Returns:
         One :class:`Redaction` and one list of entities per text; the entities' offsets are
         in the *original* text (see :func:`map_entities`).
     """
-    nlp = redactor.pipeline
-    if tagger.pipeline is not nlp:
-        return redactor.redact_many(texts), tagger.tag(texts)
+    if tagger.pipeline is not redactor.pipeline:
+        return redactor.redact_many(texts, gate=gate), tagger.tag(texts)
     redactions: list[Redaction] = []
     found: list[list[Entity]] = []
-    for doc in nlp.pipe(texts, batch_size=redactor.batch_size):
-        redactions.append(redactor.redact_doc(doc))
+    for doc, analyze in redactor.parse_many(texts, gate=gate):
+        redactions.append(redactor.redact_doc(doc) if analyze else Redaction(doc.text))
         found.append(tagger.tag_doc(doc))
     return redactions, found
 

@@ -63,3 +63,12 @@ def test_entities_gazetteer_errors_name_the_entry(tmp_path: Path):
 def test_entities_gazetteer_names_include_synonyms():
     names = gazetteer_names(load_gazetteer(TAXONOMY))
     assert {"Datawise", "Datawize", "Lumora Analytics", "SSO"} <= set(names)
+
+
+def test_entities_ticket_keys_roles_and_line_breaks_are_not_candidate_competitors(tagger):
+    for text in (
+        "Escalated to engineering as LUM-8915.",
+        "Our CFO and the VAT team asked about Customer Success.",
+        "Quotes\n\nRight now we export to spreadsheets.",
+    ):
+        assert not any(t == "candidate_competitor" for t, _ in _found(tagger, text)), text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -17,12 +18,13 @@ from silobridge.pipeline.redact import RedactedSpan
 from silobridge.pipeline.store import Store
 from silobridge.pipeline.understand import (
     UnderstandStage,
+    analyze_texts,
     map_entities,
     merge_spans,
     update_units,
 )
 
-from ..conftest import TAXONOMY, fixture_case, make_source
+from ..conftest import FIXTURES, TAXONOMY, fixture_case, make_source
 
 ITEMS = pd.DataFrame(
     {
@@ -140,6 +142,39 @@ def test_merge_spans_and_map_entities_move_offsets_past_placeholders():
     assert red.text[moved.start : moved.end] == "Datawise"
     # an entity inside a redacted span is dropped
     assert map_entities([Entity("candidate_competitor", "x", "x", 10, 12)], red.spans) == []
+
+
+def test_understand_parsing_only_texts_that_can_name_someone_changes_nothing(stage):
+    """The gate that spares most texts the parser and NER gives the output of parsing all."""
+    cases = [
+        json.loads(line)["text"]
+        for line in (FIXTURES / "redaction_cases.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    texts = [*cases, *ITEMS["text"], "Thanks,\nWill", "Will the export work?", "Oh, Mark said no."]
+    redactor, tagger = stage._nlp_tools(["Acme Logistics"])
+    gated = analyze_texts(texts, redactor=redactor, tagger=tagger, gate=True)
+    full = analyze_texts(texts, redactor=redactor, tagger=tagger, gate=False)
+    assert gated[0] == full[0]
+    assert gated[1] == full[1]
+
+
+def test_may_name_someone_lets_plain_sentences_skip_the_parse(stage):
+    from silobridge.pipeline.redact_names import lexicon, may_name_someone
+
+    redactor, _ = stage._nlp_tools([])
+    nlp = redactor.pipeline
+    words = lexicon(nlp)
+
+    def check(text: str) -> bool:
+        return may_name_someone(nlp.make_doc(text), [], words)
+
+    assert not check("The export is slow since the update.")
+    assert not check("Escalated to engineering as LUM-8915 on Tuesday.")
+    assert check("Nadia says the export is slow.")
+    assert check("The export is slow, says Nadia.")
+    assert check("Thanks,\nWill")
+    assert check("ping @nadia.petrov")
 
 
 # ------------------------------------------------------------------------------ the store
