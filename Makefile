@@ -32,6 +32,7 @@ lint: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_understand.py
 
 sample: $(BIN)/.installed
 	$(BIN)/python data/sample/generate.py --out data/sample

@@ -388,7 +388,7 @@ def quarantine(
 
 @app.command()
 def runs(config: ConfigOpt = None, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """List the finished runs of a store: id, outcome, counts and table versions."""
+    """List the finished runs of a store: id, kind, outcome, counts and table versions."""
     from .pipeline.store import Store
 
     with _errors():
@@ -399,23 +399,25 @@ def runs(config: ConfigOpt = None, store: StoreOpt = None, as_json: JsonOpt = Fa
             print(json.dumps([{"seq": m.seq, **m.data} for m in manifests], default=str))
             return
         table = Table(title=f"Runs in {st.root}", title_justify="left")
-        for col in (
-            "seq",
-            "run id",
-            "finished",
-            "outcome",
-            "new",
-            "updated",
-            "quarantined",
-            "versions",
-        ):
+        for col in ("seq", "run id", "kind", "finished", "outcome", "what it did", "versions"):
             table.add_column(col)
         for m in manifests:
-            total = m.data.get("counts", {}).get("total", {})
+            counts = m.data.get("counts", {})
+            kind = str(m.data.get("kind", "ingest"))
+            if kind == "understand":
+                done = (
+                    f"{counts.get('items_processed', 0)} items processed, "
+                    f"{counts.get('units_written', 0)} units written, "
+                    f"{counts.get('units_removed', 0)} removed"
+                )
+            else:
+                total = counts.get("total", {})
+                done = ", ".join(
+                    f"{total.get(k, 0)} {k}" for k in ("new", "updated", "quarantined")
+                )
             versions = " ".join(f"{k}={v}" for k, v in m.versions.items())
-            cells = [str(m.seq), m.run_id, str(m.data.get("finished_at", ""))[:19]]
-            cells.append(str(m.data.get("outcome")))
-            cells += [str(total.get(k, "")) for k in ("new", "updated", "quarantined")]
+            cells = [str(m.seq), m.run_id, kind, str(m.data.get("finished_at", ""))[:19]]
+            cells += [str(m.data.get("outcome")), done]
             table.add_row(*cells, versions)
         out.print(table)
 

@@ -128,6 +128,33 @@ def surface_kind(ent: Ent, text: str) -> str:
     return "template" if names.get(text) == ent[1] else "typo"
 
 
+def evaluate_units(store: Path, planted: dict, items: Any) -> dict[str, Any]:
+    """The same item-level scores from what the understand stage stored: each item's set is
+    the union of its units' entities (signatures and other dropped boilerplate excluded)."""
+    import silobridge
+
+    units = silobridge.open_store(store).units(columns=["item_id", "entities"])
+    if units.empty:
+        return {}
+    item_of = {(r.source_name, r.native_id): r.item_id for r in items.itertuples()}
+    found: dict[str, set[Ent]] = defaultdict(set)
+    for item_id, ents in zip(units["item_id"], units["entities"], strict=True):
+        found[item_id].update((e["type"], e["id"]) for e in ents if e["type"] in TYPES)
+    counts = {t: Counter() for t in TYPES}
+    for key, ents in planted.items():
+        if key not in item_of:
+            continue
+        gold = {(e["type"], e["id"]) for e in ents}
+        pred = found.get(item_of[key], set())
+        for ent in gold | pred:
+            counts[ent[0]][
+                "tp" if ent in gold and ent in pred else "fn" if ent in gold else "fp"
+            ] += 1
+    per_type = {t: scores(counts[t]["tp"], counts[t]["fp"], counts[t]["fn"]) for t in TYPES}
+    micro = scores(*(sum(counts[t][k] for t in TYPES) for k in ("tp", "fp", "fn")))
+    return {"per_type": per_type, "micro": micro}
+
+
 def evaluate(store: Path) -> dict[str, Any]:
     import silobridge
     from silobridge.pipeline.entities import CANDIDATE, EntityTagger, load_gazetteer
@@ -195,6 +222,7 @@ def evaluate(store: Path) -> dict[str, Any]:
     return {
         "command": "python benchmarks/eval_entities.py",
         "store": str(store),
+        "units": evaluate_units(store, planted, items),
         "records": {
             "evaluated": len(keys),
             "in_store_only": len(set(texts) - set(planted)),
@@ -241,6 +269,14 @@ def report(result: dict[str, Any]) -> None:
             f"{name:<12}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}"
             f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
         )
+    if result["units"]:
+        print("\nfrom the stored units (boilerplate dropped), item level:")
+        units = result["units"]
+        for name, s in [*units["per_type"].items(), ("micro", units["micro"])]:
+            print(
+                f"{name:<12}{s['tp']:>6}{s['fp']:>6}{s['fn']:>6}"
+                f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>8.3f}"
+            )
     print("\nper id, most errors first (fp: tagger surfaces; fn: planted surfaces)")
     worst = sorted(result["per_id"].items(), key=lambda kv: -(kv[1]["fp"] + kv[1]["fn"]))
     for name, s in worst[:12]:

@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 
 #: Changes whenever a change in this module can change the units it writes.
 ALGORITHM = "understand.v1"
+#: Distinct unit texts whose redaction and entities a stage remembers between calls.
+MEMO_SIZE = 500_000
 #: Item columns copied onto their units (when the items have them).
 ITEM_COLUMNS = ("source_name", "source", "function", "channel", "account", "created_at")
 ProgressFn = Callable[[str, int, int], None]
@@ -88,7 +90,8 @@ class UnderstandResult:
         vectors: ``(len(units), dim)`` float32, L2-normalised, in the units' order.
         stats: Counts: ``items``, ``units``, ``distinct_texts``, ``redacted`` (per type),
             ``entities`` (per type), ``encoded``, ``cache_hits``.
-        timings: Seconds per step: ``segment``, ``analyze``, ``embed``, ``total``.
+        timings: Seconds per step: ``segment``, ``analyze``, ``embed`` (of which ``encode``,
+            the model itself), ``total``.
     """
 
     units: pd.DataFrame
@@ -133,6 +136,7 @@ class UnderstandStage:
         self.cache = cache
         self.batch_size = batch_size
         self._tools: tuple[frozenset[str], Redactor, EntityTagger] | None = None
+        self._memo: dict[str, tuple[Redaction, list[Entity]]] = {}
 
     # ------------------------------------------------------------------------- configuration
 
@@ -184,6 +188,7 @@ class UnderstandStage:
                 batch_size=self.batch_size,
             )
             self._tools = (orgs, redactor, tagger)
+            self._memo = {}
         return self._tools[1], self._tools[2]
 
     # ----------------------------------------------------------------------------- running
@@ -214,8 +219,15 @@ class UnderstandStage:
         redactor, tagger = self._nlp_tools(accounts)
         texts = units["text"].tolist()
         distinct = list(dict.fromkeys(texts))
-        redactions, found = analyze_texts(distinct, redactor=redactor, tagger=tagger)
-        by_text = dict(zip(distinct, zip(redactions, found, strict=True), strict=True))
+        # texts seen by an earlier call with the same tools (an earlier chunk of the run)
+        memo = self._memo
+        new = [t for t in distinct if t not in memo]
+        redactions, found = analyze_texts(new, redactor=redactor, tagger=tagger)
+        fresh = dict(zip(new, zip(redactions, found, strict=True), strict=True))
+        by_text = {t: fresh[t] if t in fresh else memo[t] for t in distinct}
+        if len(memo) + len(fresh) > MEMO_SIZE:
+            memo.clear()
+        memo.update(fresh)
         names = _names_by_item(items, units["item_id"], texts, by_text, allowed=redactor.allow_list)
         out_text, out_types, out_entities = [], [], []
         for item_id, text in zip(units["item_id"], texts, strict=True):
@@ -237,6 +249,7 @@ class UnderstandStage:
             embedded = embed(out_text, embedder=embedder, cache=self.cache)
             vectors = embedded.vectors
             encoded, hits = embedded.encoded, embedded.cache_hits
+            timings["encode"] = embedded.timings["encode"]
         else:
             vectors = np.empty((0, 0), dtype=np.float32)
             encoded = hits = 0
@@ -251,6 +264,7 @@ class UnderstandStage:
             "items": len(items),
             "units": len(frame),
             "distinct_texts": len(distinct),
+            "analyzed_texts": len(new),
             "redacted": dict(Counter(t for types in out_types for t in types)),
             "entities": dict(Counter(e["type"] for ents in out_entities for e in ents)),
             "encoded": encoded,
@@ -589,7 +603,7 @@ def update_units(
             out = stage.run(chunk)
             for k, v in out.timings.items():
                 timings[k] += v
-            for k in ("units", "distinct_texts", "encoded", "cache_hits"):
+            for k in ("units", "distinct_texts", "analyzed_texts", "encoded", "cache_hits"):
                 stats[k] += out.stats[k]
             for k, v in out.stats["redacted"].items():
                 stats[f"redacted_{k}"] += v

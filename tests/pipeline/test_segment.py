@@ -19,7 +19,7 @@ from silobridge.pipeline.segment import (
     LINES,
     UNITS,
     add_segmenter,
-    load_segmenter,
+    default_segmenter,
     segment,
     unit_id,
 )
@@ -40,8 +40,8 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def model_nlp():
-    """The installed en_core_web_sm (sentence recogniser only), loaded once for this module."""
-    return load_segmenter()
+    """The installed en_core_web_sm (sentence recogniser only), loaded once per session."""
+    return default_segmenter()
 
 
 def _parts(*turns: tuple[str, str]) -> list[dict[str, Any]]:
