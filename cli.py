@@ -585,8 +585,9 @@ def _print_understand(result: Any) -> None:
     entities = {k[len("entities_") :]: v for k, v in stats.items() if k.startswith("entities_")}
     if result.items_processed:
         out.print(
-            f"{stats.get('distinct_texts', 0)} distinct unit texts; {stats.get('encoded', 0)} "
-            f"embedded, {stats.get('cache_hits', 0)} from the cache. Redacted: "
+            f"{stats.get('analyzed_texts', 0)} distinct unit texts redacted and tagged; "
+            f"{stats.get('encoded', 0)} embedded, {stats.get('cache_hits', 0)} vectors from the "
+            "cache. Redacted: "
             + (", ".join(f"{v} {k}" for k, v in sorted(redacted.items())) or "nothing")
             + ". Entities: "
             + (", ".join(f"{v} {k}" for k, v in sorted(entities.items())) or "none")
