@@ -510,6 +510,95 @@ def redact(
             sys.stdout.flush()
 
 
+eval_app = typer.Typer(
+    help="Measure quality on labelled data (the same code paths as the pipeline).",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("classify")
+def eval_classify(
+    data: Annotated[Path, typer.Option("--data", help="Test CSV: a text and a label column.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="The text column.")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="The label column.")] = "label",
+    train: Annotated[
+        Path | None,
+        typer.Option("--train", help="Training CSV (same columns): few-shot from its rows."),
+    ] = None,
+    shots: Annotated[
+        int | None,
+        typer.Option("--shots", help="Examples per label drawn from --train (default: all rows)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for drawing the shots.")] = 0,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Zero-shot: a JSON or YAML file mapping each label to a description.",
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache", help="Embedding cache folder (default: ~/.cache/silobridge/embeddings)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Accuracy, macro-F1, per-label F1 and calibration error of the theme classifier.
+
+    Few-shot with --train (and --shots N --seed S), or zero-shot with --labels.
+    """
+    from .classifiers.evaluate import (
+        default_cache_dir,
+        evaluate_classify,
+        read_descriptions,
+        read_labelled,
+    )
+    from .pipeline.embed import EmbeddingCache
+
+    with _errors():
+        if (train is None) == (labels is None):
+            raise ConfigError("Pass --train TRAIN.csv (few-shot) or --labels FILE (zero-shot).")
+        if shots is not None and (train is None or shots < 1):
+            raise ConfigError("--shots N (N >= 1) goes with --train.")
+        test = read_labelled(data, text_col=text_col, label_col=label_col)
+        train_data = read_labelled(train, text_col=text_col, label_col=label_col) if train else None
+        result = evaluate_classify(
+            test,
+            train=train_data,
+            shots=shots,
+            seed=seed,
+            descriptions=read_descriptions(labels) if labels else None,
+            cache=EmbeddingCache(cache or default_cache_dir()),
+        )
+        if as_json:
+            print(json.dumps(result))
+            return
+        out.print(
+            f"{result['algorithm']}: {result['labels']} labels, {result['train_rows']} training "
+            f"rows; {result['n']} test rows"
+        )
+        out.print(
+            f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+            f"ECE {result['ece']:.4f}"
+        )
+        table = Table(title="Per label", title_justify="left")
+        for col in ("label", "precision", "recall", "F1", "support"):
+            table.add_column(col, justify="left" if col == "label" else "right")
+        for label, row in result["per_label"].items():
+            table.add_row(
+                label,
+                f"{row['precision']:.3f}",
+                f"{row['recall']:.3f}",
+                f"{row['f1']:.3f}",
+                str(row["support"]),
+            )
+        out.print(table)
+        out.print("Seconds: " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items()))
+
+
 def _print_ingest(result: Any) -> None:
     table = Table(title=f"Run {result.run_id}", title_justify="left")
     cols = (

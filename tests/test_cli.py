@@ -151,3 +151,39 @@ def test_cli_understand_unknown_model_is_a_config_error(tmp_path: Path):
     result = runner.invoke(app, ["understand", "-c", config, "--model", "org/not-installed"])
     assert result.exit_code == EXIT_CONFIG
     assert "not-installed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_eval_classify_few_and_zero_shot_print_the_metrics(tmp_path: Path, embedder):
+    rows = [
+        ("We were charged twice this month.", "billing"),
+        ("The invoice has the wrong VAT number.", "billing"),
+        ("Our card payment failed again.", "billing"),
+        ("SSO login fails with an invalid assertion.", "login"),
+        ("I cannot sign in since the password reset.", "login"),
+        ("Okta redirects me in a loop.", "login"),
+    ]
+    train = tmp_path / "train.csv"
+    train.write_text("text,label\n" + "".join(f'"{t}",{y}\n' for t, y in rows))
+    test = tmp_path / "test.csv"
+    test.write_text(
+        "text,label\nPlease refund the double charge.,billing\nSAML sign-in is broken.,login\n"
+    )
+    args = ["eval", "classify", "--data", str(test), "--cache", str(tmp_path / "c"), "--json"]
+    few = runner.invoke(app, [*args, "--train", str(train), "--shots", "2", "--seed", "1"])
+    assert few.exit_code == 0, few.stderr
+    result = json.loads(few.stdout)
+    assert result["train_rows"] == 4 and result["accuracy"] == 1.0
+    assert set(result) >= {"accuracy", "macro_f1", "ece", "per_label"}
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("billing: invoices, charges and payments\nlogin: signing in and SSO\n")
+    zero = runner.invoke(app, [*args, "--labels", str(labels)])
+    assert zero.exit_code == 0, zero.stderr
+    assert json.loads(zero.stdout)["algorithm"].startswith("zero_shot")
+
+
+def test_cli_eval_classify_names_a_missing_column(tmp_path: Path):
+    test = tmp_path / "test.csv"
+    test.write_text("utterance,intent\nhi,greet\n")
+    result = runner.invoke(app, ["eval", "classify", "--data", str(test), "--labels", str(test)])
+    assert result.exit_code == EXIT_CONFIG
+    assert "no column 'text'; columns: utterance, intent" in result.stderr

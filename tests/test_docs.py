@@ -11,7 +11,19 @@ from typer.main import get_command
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
-COMMANDS = get_command(app).commands  # type: ignore[attr-defined]
+
+
+def _commands(group, prefix: str = "") -> dict:
+    """Every command by its full name, sub-commands included ("eval classify")."""
+    found = {}
+    for name, command in group.commands.items():
+        found[prefix + name] = command
+        if hasattr(command, "commands"):
+            found.update(_commands(command, prefix + name + " "))
+    return found
+
+
+COMMANDS = _commands(get_command(app))
 
 
 def test_docs_every_command_has_help_and_is_in_the_readme():

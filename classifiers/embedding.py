@@ -1,0 +1,173 @@
+"""Classifiers on sentence embeddings, with the scikit-learn estimator contract.
+
+``X`` is a matrix of L2-normalised sentence embeddings (one row per text, e.g. from
+:class:`silobridge.pipeline.embed.Embedder` or ``store.vectors(units)``); ``y`` holds labels.
+
+* :class:`PrototypeClassifier`: cosine similarity to each class's prototype (the normalised
+  mean of its examples' embeddings), turned into probabilities by a softmax with a temperature.
+  Zero-shot when fitted on the embeddings of label names and descriptions.
+* :class:`FewShotClassifier`: logistic regression on the embeddings of a few labelled examples,
+  optionally with the labels' descriptions as extra examples, and temperature scaling fitted
+  by cross-validation on the training examples alone, so its probabilities are calibrated.
+
+Both have ``fit``, ``predict``, ``predict_proba``, ``decision_function``, ``classes_``,
+``get_params``/``set_params`` and work with ``sklearn.base.clone``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+def _normalise(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    return X / np.maximum(norms, 1e-12)
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    """Row-wise softmax of ``scores * temperature``."""
+    z = scores * temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of the true classes."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        p = softmax(scores, float(np.exp(log_t)))
+        return float(-np.mean(np.log(p[np.arange(len(y_index)), y_index] + 1e-12)))
+
+    result = minimize_scalar(nll, bounds=(-3.0, 6.0), method="bounded")
+    return float(np.exp(result.x))
+
+
+def _two_columns(scores: np.ndarray) -> np.ndarray:
+    """Binary logistic regression gives one score per row; make it one per class."""
+    if scores.ndim == 1:
+        return np.column_stack([-scores / 2, scores / 2])
+    return scores
+
+
+class PrototypeClassifier(ClassifierMixin, BaseEstimator):
+    """Nearest class prototype by cosine similarity.
+
+    Args:
+        temperature: Softmax temperature turning cosine similarities into probabilities.
+            Cosines of MiniLM embeddings differ by a few hundredths between close classes, so
+            the useful range is 10-100.
+    """
+
+    def __init__(self, *, temperature: float = 30.0):
+        self.temperature = temperature
+
+    def fit(self, X: Any, y: Any) -> PrototypeClassifier:
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        self.classes_ = np.unique(y)
+        X = _normalise(X)
+        prototypes = np.stack([X[y == c].mean(axis=0) for c in self.classes_])
+        self.prototypes_ = _normalise(prototypes)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "prototypes_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return _normalise(X) @ self.prototypes_.T
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return softmax(self.decision_function(X), float(self.temperature))
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)  # raises NotFittedError first
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class FewShotClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression on embeddings, calibrated by temperature scaling.
+
+    Args:
+        C: Inverse regularisation strength of the logistic regression.
+        prior_X: Embeddings of label descriptions (or names) added to the training examples.
+        prior_y: Their labels.
+        calibrate: Fit a temperature on out-of-fold scores of the training examples (each
+            class needs two examples); otherwise the regression's own probabilities.
+        cv: Folds for the calibration.
+        random_state: Seed of the fold split.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 10.0,
+        prior_X: Any = None,
+        prior_y: Any = None,
+        calibrate: bool = True,
+        cv: int = 4,
+        random_state: int = 0,
+    ):
+        self.C = C
+        self.prior_X = prior_X
+        self.prior_y = prior_y
+        self.calibrate = calibrate
+        self.cv = cv
+        self.random_state = random_state
+
+    def _model(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, max_iter=2000)
+
+    def _with_prior(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.prior_X is None:
+            return X, y
+        prior_X = _normalise(np.asarray(self.prior_X))
+        return np.vstack([X, prior_X]), np.concatenate([y, np.asarray(self.prior_y)])
+
+    def fit(self, X: Any, y: Any) -> FewShotClassifier:
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        X = _normalise(X)
+        X_all, y_all = self._with_prior(X, np.asarray(y))
+        self.model_ = self._model().fit(X_all, y_all)
+        self.classes_ = self.model_.classes_
+        self.temperature_ = 1.0
+        if self.calibrate:
+            self.temperature_ = self._fit_temperature(X, np.asarray(y))
+        return self
+
+    def _fit_temperature(self, X: np.ndarray, y: np.ndarray) -> float:
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.unique(y, return_counts=True)[1]
+        folds = int(min(self.cv, counts.min()))
+        if folds < 2:
+            return 1.0
+        scores = np.zeros((len(y), len(self.classes_)), dtype=np.float64)
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        for train, test in split.split(X, y):
+            X_fold, y_fold = self._with_prior(X[train], y[train])
+            model = self._model().fit(X_fold, y_fold)
+            columns = np.searchsorted(self.classes_, model.classes_)
+            fold_scores = np.full((len(test), len(self.classes_)), -1e3)
+            fold_scores[:, columns] = _two_columns(model.decision_function(X[test]))
+            scores[test] = fold_scores
+        y_index = np.searchsorted(self.classes_, y)
+        return fit_temperature(scores, y_index)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return _two_columns(np.asarray(self.model_.decision_function(_normalise(X))))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return softmax(self.decision_function(X), self.temperature_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)  # raises NotFittedError first
+        return self.classes_[np.argmax(scores, axis=1)]

@@ -1,0 +1,291 @@
+"""The taxonomy file: themes (two levels), insight types, functions, company and gazetteer.
+
+Format (``docs/taxonomy.md``)::
+
+    version: 1
+    company: Lumora
+    functions:
+      - {id: Support, description: Support tickets and chats.}
+    insight_types:
+      - {id: bug, name: Bug or defect, description: Something is broken.}
+    themes:
+      - id: reliability                 # a top-level theme
+        name: Reliability and performance
+        description: The product is slow, fails or loses data.
+        children:                       # its leaf themes: what units are labelled with
+          - id: dashboard_performance
+            name: Slow dashboards
+            description: Dashboards load slowly or time out.
+            examples: [The dashboard takes a minute to load.]   # optional
+            keywords: [slow, timeout]                           # optional
+    gazetteer: {products: [...], features: [...], competitors: [...]}
+
+Every error names the file, the line and the entry: ``taxonomy.yaml:42: themes[1].children[0]:
+duplicate id 'sso' (first at line 30)``. Ids are what labels refer to, so a theme renamed keeps
+its id and its history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+FUNCTION_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]*$")
+_THEME_KEYS = {"id", "name", "description", "examples", "keywords", "children"}
+_TOP_KEYS = {"version", "company", "functions", "insight_types", "themes", "gazetteer"}
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme.
+
+    Attributes:
+        id: Stable id (``lower_snake_case``).
+        name: What people read.
+        description: One line saying what belongs to it.
+        parent: The top-level theme's id (``None`` for a top-level theme).
+        examples: Sentences as customers say them.
+        keywords: Words that point to it.
+        line: Where it is defined in the file.
+    """
+
+    id: str
+    name: str
+    description: str
+    parent: str | None = None
+    examples: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    line: int = 0
+
+    def prompts(self) -> list[str]:
+        """The texts a zero-shot classifier embeds for this theme: name, description, examples."""
+        return [self.name, f"{self.name}: {self.description}", *self.examples]
+
+
+@dataclass(frozen=True)
+class Label:
+    """An insight type or a function: ``id``, ``name`` and ``description``."""
+
+    id: str
+    name: str
+    description: str
+    line: int = 0
+
+    def prompts(self) -> list[str]:
+        return [self.name, f"{self.name}: {self.description}"]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """A loaded, validated taxonomy.
+
+    Attributes:
+        path: The file.
+        themes: Every theme, top-level ones first in file order, each followed by its children.
+        insight_types: The insight types.
+        functions: The functions.
+        company: The company's names.
+        gazetteer: Products, features, competitors (as :func:`.entities.load_gazetteer`).
+    """
+
+    path: Path | None
+    themes: tuple[Theme, ...] = ()
+    insight_types: tuple[Label, ...] = ()
+    functions: tuple[Label, ...] = ()
+    company: tuple[str, ...] = ()
+    gazetteer: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def leaves(self) -> tuple[Theme, ...]:
+        """The themes units are labelled with: children, and top-level themes without any."""
+        parents = {t.parent for t in self.themes if t.parent}
+        return tuple(t for t in self.themes if t.id not in parents)
+
+    def theme(self, theme_id: str) -> Theme:
+        for t in self.themes:
+            if t.id == theme_id:
+                return t
+        raise KeyError(theme_id)
+
+    def themes_hash(self) -> str:
+        """A hash of what theme labels depend on (ids, names, descriptions, examples, keywords)."""
+        payload = [
+            [t.id, t.name, t.description, t.parent, list(t.examples), list(t.keywords)]
+            for t in self.themes
+        ]
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:12]
+
+
+# ----------------------------------------------------------------------------------- loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that records the line of every mapping (as key ``__line__``)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[assignment]
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Checker:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def error(self, line: int | None, key: str, message: str) -> ConfigError:
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{where}: {key}: {message}")
+
+    def text(self, entry: dict[str, Any], name: str, key: str, *, required: bool = True) -> str:
+        value = entry.get(name)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(
+                entry.get("__line__"), key, f"'{name}' must be a non-empty string; got {value!r}"
+            )
+        return value.strip()
+
+    def strings(self, entry: dict[str, Any], name: str, key: str) -> tuple[str, ...]:
+        value = entry.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(entry.get("__line__"), key, f"'{name}' must be a list of strings")
+        return tuple(v.strip() for v in value)
+
+    def unknown_keys(self, entry: dict[str, Any], known: set[str], key: str) -> None:
+        extra = sorted(k for k in entry if k != "__line__" and k not in known)
+        if extra:
+            raise self.error(
+                entry.get("__line__"),
+                key,
+                f"unknown key(s) {', '.join(map(repr, extra))}; "
+                f"expected {', '.join(sorted(known))}",
+            )
+
+
+def load_taxonomy(path: str | Path) -> Taxonomy:
+    """Read and validate a taxonomy file.
+
+    Raises:
+        ConfigError: naming the file, the line and the entry, for invalid YAML, a missing or
+            empty field, a bad or duplicate id, an unknown key, or more than two levels.
+    """
+    from ..pipeline.entities import load_gazetteer
+
+    path = Path(path)
+    check = _Checker(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+    except OSError as e:
+        raise ConfigError(f"cannot read the taxonomy: {e}", path=str(path)) from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise check.error(line, "yaml", f"invalid YAML: {getattr(e, 'problem', e)}") from e
+    if not isinstance(data, dict):
+        raise check.error(None, "taxonomy", "must be a mapping with themes, insight_types...")
+    check.unknown_keys(data, _TOP_KEYS, "taxonomy")
+    seen: dict[str, int] = {}
+    themes: list[Theme] = []
+
+    def add_theme(entry: Any, key: str, parent: str | None) -> None:
+        if not isinstance(entry, dict):
+            raise check.error(None, key, "each theme must be a mapping with id, name, description")
+        line = entry["__line__"]
+        check.unknown_keys(entry, _THEME_KEYS, key)
+        theme_id = check.text(entry, "id", key)
+        if not ID_PATTERN.match(theme_id):
+            raise check.error(line, key, f"id {theme_id!r} must be lower_snake_case (a-z, 0-9, _)")
+        if theme_id in seen:
+            raise check.error(
+                line, key, f"duplicate id {theme_id!r} (first at line {seen[theme_id]})"
+            )
+        seen[theme_id] = line
+        themes.append(
+            Theme(
+                id=theme_id,
+                name=check.text(entry, "name", key),
+                description=check.text(entry, "description", key),
+                parent=parent,
+                examples=check.strings(entry, "examples", key),
+                keywords=check.strings(entry, "keywords", key),
+                line=line,
+            )
+        )
+        children = entry.get("children")
+        if children is None:
+            return
+        if parent is not None:
+            raise check.error(line, key, "themes have two levels: a child theme has no children")
+        if not isinstance(children, list) or not children:
+            raise check.error(line, key, "'children' must be a non-empty list of themes")
+        for i, child in enumerate(children):
+            add_theme(child, f"{key}.children[{i}]", theme_id)
+
+    raw_themes = data.get("themes") or []
+    if not isinstance(raw_themes, list):
+        raise check.error(None, "themes", "must be a list of themes")
+    for i, entry in enumerate(raw_themes):
+        add_theme(entry, f"themes[{i}]", None)
+
+    def labels(name: str, pattern: re.Pattern[str]) -> tuple[Label, ...]:
+        raw = data.get(name) or []
+        if not isinstance(raw, list):
+            raise check.error(None, name, "must be a list")
+        out: list[Label] = []
+        ids: dict[str, int] = {}
+        for i, entry in enumerate(raw):
+            key = f"{name}[{i}]"
+            if not isinstance(entry, dict):
+                raise check.error(None, key, "must be a mapping with id and description")
+            check.unknown_keys(entry, {"id", "name", "description"}, key)
+            label_id = check.text(entry, "id", key)
+            if not pattern.match(label_id):
+                raise check.error(entry["__line__"], key, f"invalid id {label_id!r}")
+            if label_id in ids:
+                raise check.error(
+                    entry["__line__"],
+                    key,
+                    f"duplicate id {label_id!r} (first at line {ids[label_id]})",
+                )
+            ids[label_id] = entry["__line__"]
+            out.append(
+                Label(
+                    id=label_id,
+                    name=check.text(entry, "name", key, required=False) or label_id,
+                    description=check.text(entry, "description", key),
+                    line=entry["__line__"],
+                )
+            )
+        return tuple(out)
+
+    company = data.get("company")
+    if isinstance(company, str):
+        companies: tuple[str, ...] = (company,)
+    elif company is None:
+        companies = ()
+    elif isinstance(company, list) and all(isinstance(c, str) for c in company):
+        companies = tuple(company)
+    else:
+        raise check.error(None, "company", "must be a name or a list of names")
+    return Taxonomy(
+        path=path,
+        themes=tuple(themes),
+        insight_types=labels("insight_types", ID_PATTERN),
+        functions=labels("functions", FUNCTION_PATTERN),
+        company=companies,
+        gazetteer=load_gazetteer(path) if data.get("gazetteer") else {},
+    )
