@@ -224,6 +224,77 @@ def understand(
 
 
 @app.command()
+def classify(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Label every insight unit: themes, insight type, sentiment and function.
+
+    Themes and insight types come from the taxonomy (zero-shot from names, descriptions and
+    examples); a unit below the theme threshold is unassigned. Prints counts per label.
+    """
+    with _errors():
+        cfg = _load(config, required=False)
+        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        result = _classify(cfg, store_path, taxonomy=taxonomy)
+        if as_json:
+            print(json.dumps({"run_id": result.run_id, **result.stats}))
+        else:
+            _print_classify(result)
+
+
+@app.command()
+def taxonomy(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="The taxonomy file (default: [understand] taxonomy of the config)."),
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a taxonomy file and print its themes, insight types and functions.
+
+    Errors name the file, the line and the entry. Exit code 2 when the file is invalid.
+    """
+    from .classifiers.taxonomy import load_taxonomy
+
+    with _errors():
+        if path is None:
+            cfg = _load(config, required=True)
+            if cfg is None or cfg.taxonomy is None:
+                raise ConfigError("Pass a taxonomy FILE or set [understand] taxonomy.")
+            path = cfg.taxonomy
+        tax = load_taxonomy(path)
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "themes": [t.__dict__ for t in tax.themes],
+                        "insight_types": [t.__dict__ for t in tax.insight_types],
+                        "functions": [t.__dict__ for t in tax.functions],
+                        "company": list(tax.company),
+                        "gazetteer": {k: len(v) for k, v in tax.gazetteer.items()},
+                    }
+                )
+            )
+            return
+        table = Table(title=f"Themes in {path}", title_justify="left")
+        for col in ("id", "name", "description"):
+            table.add_column(col)
+        for t in tax.themes:
+            table.add_row(("  " if t.parent else "") + t.id, t.name, t.description)
+        out.print(table)
+        out.print("Insight types: " + ", ".join(t.id for t in tax.insight_types))
+        out.print("Functions: " + ", ".join(t.id for t in tax.functions))
+        out.print(
+            f"Gazetteer: {', '.join(f'{len(v)} {k}s' for k, v in tax.gazetteer.items())}; "
+            f"company: {', '.join(tax.company) or '-'}. Valid."
+        )
+
+
+@app.command()
 def run(
     config: ConfigOpt = None,
     store: StoreOpt = None,
@@ -240,7 +311,7 @@ def run(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The main job: every stage in order (ingest, then understand), each an incremental run.
+    """The main job: every stage in order (ingest, understand, classify), each a run of its own.
 
     Exit code 3 means it finished but quarantined some records.
     """
@@ -261,11 +332,21 @@ def run(
                 progress=progress,
             )
         understood = _understand(cfg, store_path, full=full)
+        classified = _classify(cfg, store_path)
         if as_json:
-            print(json.dumps({"ingest": ingested.to_dict(), "understand": understood.to_dict()}))
+            print(
+                json.dumps(
+                    {
+                        "ingest": ingested.to_dict(),
+                        "understand": understood.to_dict(),
+                        "classify": {"run_id": classified.run_id, **classified.stats},
+                    }
+                )
+            )
         else:
             _print_ingest(ingested)
             _print_understand(understood)
+            _print_classify(classified)
         if ingested.totals.quarantined:
             raise typer.Exit(EXIT_QUARANTINED)
 
@@ -443,6 +524,7 @@ def demo(
         cfg = load_config(Path(str(sample)) / "silobridge.sample.toml")
         result = run_ingest(list(cfg.sources.values()), store, config_hash=cfg.config_hash())
         understood = _understand(cfg, store)
+        classified = _classify(cfg, store)
         opened = Store.open(store)
         items = opened.items(columns=["source_name", "function", "channel"])
         units = opened.units(columns=["function", "entities", "redacted"])
@@ -452,6 +534,7 @@ def demo(
                 items["function"].fillna("unknown").value_counts().to_dict()
             )
             summary["understand"] = understood.to_dict()
+            summary["classify"] = classified.stats
             summary["units_by_function"] = (
                 units["function"].fillna("unknown").value_counts().to_dict()
             )
@@ -459,6 +542,7 @@ def demo(
             return
         _print_ingest(result)
         _print_understand(understood)
+        _print_classify(classified)
         table = Table(title="Items in the store by source and function", title_justify="left")
         pivot = items.fillna({"function": "unknown"}).pivot_table(
             index="source_name", columns="function", aggfunc="size", fill_value=0
@@ -538,6 +622,14 @@ def eval_classify(
             help="Zero-shot: a JSON or YAML file mapping each label to a description.",
         ),
     ] = None,
+    unlabelled: Annotated[
+        Path | None,
+        typer.Option(
+            "--unlabelled",
+            help="CSV whose --text-col texts (labels ignored) the classifier self-trains on, "
+            "as the pipeline does on the units it labels.",
+        ),
+    ] = None,
     cache: Annotated[
         Path | None,
         typer.Option(
@@ -555,6 +647,7 @@ def eval_classify(
         evaluate_classify,
         read_descriptions,
         read_labelled,
+        read_texts,
     )
     from .pipeline.embed import EmbeddingCache
 
@@ -571,6 +664,7 @@ def eval_classify(
             shots=shots,
             seed=seed,
             descriptions=read_descriptions(labels) if labels else None,
+            unlabelled=read_texts(unlabelled, text_col=text_col) if unlabelled else None,
             cache=EmbeddingCache(cache or default_cache_dir()),
         )
         if as_json:
@@ -654,6 +748,52 @@ def _understand(
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )
+
+
+def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = None) -> Any:
+    from .pipeline.classify import ClassifyStage, update_labels
+    from .pipeline.embed import Embedder
+
+    path = taxonomy or (cfg.taxonomy if cfg else None)
+    if path is None:
+        raise ConfigError(
+            "classify needs a taxonomy: set [understand] taxonomy in the config or pass "
+            "--taxonomy FILE (data/taxonomy.yaml is a B2B SaaS default)."
+        )
+    stage = ClassifyStage(
+        taxonomy=path,
+        embedder=Embedder(
+            model=cfg.embed_model if cfg else "all-MiniLM-L6-v2",
+            batch_size=cfg.embed_batch_size if cfg else 64,
+        ),
+        configured_functions={n: s.function for n, s in cfg.sources.items()} if cfg else {},
+    )
+    return update_labels(
+        store_path,
+        stage=stage,
+        retention_days=cfg.retention_days if cfg else 30,
+        config_hash=cfg.config_hash() if cfg else "",
+    )
+
+
+def _print_classify(result: Any) -> None:
+    stats = result.stats
+    if not stats:
+        out.print("No units to classify: run `silobridge understand` first.")
+        return
+    out.print(
+        f"Classify run {result.run_id}: {stats['units']} units labelled, "
+        f"{stats['unassigned']} without a theme (left to theme discovery)."
+    )
+    table = Table(title="Units per theme (a unit can have several)", title_justify="left")
+    table.add_column("theme")
+    table.add_column("units", justify="right")
+    for theme, n in sorted(stats["themes"].items(), key=lambda kv: -kv[1]):
+        table.add_row(theme, str(n))
+    out.print(table)
+    for key in ("insight_types", "sentiment", "function_source"):
+        values = ", ".join(f"{k} {v}" for k, v in sorted(stats[key].items(), key=lambda kv: -kv[1]))
+        out.print(f"{key.replace('_', ' ').capitalize()}: {values}.")
 
 
 def _print_understand(result: Any) -> None:

@@ -171,3 +171,144 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         scores = self.decision_function(X)  # raises NotFittedError first
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+#: The label of unlabelled rows given to :class:`SelfTrainedClassifier` (sklearn's convention
+#: for string labels in semi-supervised learning is a sentinel; this is it).
+UNLABELLED = ""
+
+
+class SelfTrainedClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression refined by self-training on unlabelled embeddings.
+
+    ``fit(X, y)`` takes labelled rows (label names and descriptions for zero-shot, a few
+    examples per label for few-shot) and unlabelled rows (``y == ""``: the texts to label, or
+    any texts of the same kind). Then:
+
+    1. embeddings are centred on the mean of the unlabelled rows and re-normalised (what every
+       text shares says nothing about its class);
+    2. a first model scores the unlabelled rows: cosine to the labels' prototypes when
+       ``seed="prototype"`` (zero-shot), a logistic regression on the labelled rows when
+       ``seed="logreg"`` (few-shot);
+    3. for ``rounds`` rounds, the ``per_class * round`` unlabelled rows of each class with the
+       widest margin between their two best classes are taken as pseudo-labelled examples, and
+       a class-balanced logistic regression is fitted on them and the labelled rows.
+
+    Args:
+        C: Inverse regularisation of the logistic regressions.
+        seed: ``"prototype"`` or ``"logreg"``, the first model.
+        rounds: Self-training rounds (0: the first model alone, then a regression on the
+            labelled rows for ``"prototype"``).
+        per_class: Pseudo-labelled rows per class added in the first round (and each round).
+        center: Centre the embeddings on the unlabelled rows' mean.
+        temperature: Softmax temperature of :meth:`predict_proba` over the decision function;
+            ``None`` fits it by cross-validation on the labelled rows (each class needs two).
+        random_state: Seed of the cross-validation split.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float = 10.0,
+        seed: str = "logreg",
+        rounds: int = 3,
+        per_class: int = 20,
+        center: bool = True,
+        temperature: float | None = None,
+        random_state: int = 0,
+    ):
+        self.C = C
+        self.seed = seed
+        self.rounds = rounds
+        self.per_class = per_class
+        self.center = center
+        self.temperature = temperature
+        self.random_state = random_state
+
+    def _lr(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        return _normalise(_normalise(X) - self.center_)
+
+    def fit(self, X: Any, y: Any) -> SelfTrainedClassifier:
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        y = np.asarray(y).astype(str)
+        labelled = y != UNLABELLED
+        if not labelled.any():
+            raise ValueError("SelfTrainedClassifier needs labelled rows (y != '').")
+        if self.seed not in ("prototype", "logreg"):
+            raise ValueError(f"seed must be 'prototype' or 'logreg'; got {self.seed!r}.")
+        X = _normalise(X)
+        unlabelled = X[~labelled]
+        self.center_ = (
+            unlabelled.mean(axis=0) if self.center and len(unlabelled) else np.zeros(X.shape[1])
+        )
+        XL, yL = self._prepare(X[labelled]), y[labelled]
+        U = self._prepare(unlabelled)
+        self.classes_ = np.unique(yL)
+        if self.seed == "prototype":
+            protos = _normalise(np.stack([XL[yL == c].mean(axis=0) for c in self.classes_]))
+            scores = U @ protos.T
+            model = None
+        else:
+            model = self._lr().fit(XL, yL)
+            scores = _two_columns(model.decision_function(U)) if len(U) else np.zeros((0, 0))
+        for r in range(self.rounds if len(U) else 0):
+            pred = scores.argmax(axis=1)
+            top2 = np.sort(scores, axis=1)[:, -2:]
+            margin = top2[:, 1] - top2[:, 0]
+            take: list[np.ndarray] = []
+            for c in range(len(self.classes_)):
+                rows = np.flatnonzero(pred == c)
+                take.append(
+                    rows[np.argsort(-margin[rows], kind="stable")][: self.per_class * (r + 1)]
+                )
+            picked = np.concatenate(take).astype(np.int64)
+            model = self._lr().fit(
+                np.vstack([XL, U[picked]]), np.concatenate([yL, self.classes_[pred[picked]]])
+            )
+            scores = self._full_scores(model, U)
+        if model is None:
+            model = self._lr().fit(XL, yL)
+        self.model_ = model
+        self.temperature_ = (
+            float(self.temperature)
+            if self.temperature is not None
+            else self._fit_temperature(XL, yL)
+        )
+        return self
+
+    def _full_scores(self, model: Any, X: np.ndarray) -> np.ndarray:
+        full = np.full((len(X), len(self.classes_)), -1e3)
+        full[:, np.searchsorted(self.classes_, model.classes_)] = _two_columns(
+            model.decision_function(X)
+        )
+        return full
+
+    def _fit_temperature(self, X: np.ndarray, y: np.ndarray) -> float:
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.unique(y, return_counts=True)[1]
+        folds = int(min(4, counts.min()))
+        if folds < 2:
+            return 1.0
+        scores = np.zeros((len(y), len(self.classes_)))
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        for train, test in split.split(X, y):
+            scores[test] = self._full_scores(self._lr().fit(X[train], y[train]), X[test])
+        return fit_temperature(scores, np.searchsorted(self.classes_, y))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return self._full_scores(self.model_, self._prepare(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return softmax(self.decision_function(X), self.temperature_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]

@@ -20,12 +20,21 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from .embedding import FewShotClassifier, PrototypeClassifier
+from .embedding import (
+    UNLABELLED,
+    FewShotClassifier,
+    PrototypeClassifier,
+    SelfTrainedClassifier,
+)
 from .metrics import classification_report
 
 #: Algorithm names stored with labels and printed by the evaluation.
 ZERO_SHOT = "zero_shot.prototype.v1"
 FEW_SHOT = "few_shot.logreg.v1"
+ZERO_SHOT_SELF_TRAINED = "zero_shot.self_trained.v1"
+FEW_SHOT_SELF_TRAINED = "few_shot.self_trained.v1"
+#: How a label's name is put to the embedder (averaged): the name alone and two requests.
+NAME_TEMPLATES = ("{}", "a question about {}", "I need help with {}")
 
 
 @dataclass
@@ -69,6 +78,21 @@ def read_labelled(path: str | Path, *, text_col: str, label_col: str) -> Labelle
     return Labelled(texts, labels, path)
 
 
+def read_texts(path: str | Path, *, text_col: str) -> list[str]:
+    """The non-empty texts of a CSV column (for self-training; any label column is ignored)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            if text_col not in (reader.fieldnames or []):
+                raise ConfigError(
+                    f"{path}: no column {text_col!r}; columns: {', '.join(reader.fieldnames or [])}"
+                )
+            return [t.strip() for row in reader if (t := row.get(text_col) or "").strip()]
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+
+
 def read_descriptions(path: str | Path) -> dict[str, list[str]]:
     """A mapping label -> description (or a list of descriptions), from JSON or YAML."""
     import yaml
@@ -106,6 +130,16 @@ def label_prompts(descriptions: Mapping[str, Sequence[str]]) -> tuple[list[str],
     return texts, labels
 
 
+def name_prompts(labels: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each label's name in :data:`NAME_TEMPLATES`: extra examples that cost no labelling."""
+    texts, out = [], []
+    for label in sorted(set(labels)):
+        for template in NAME_TEMPLATES:
+            texts.append(template.format(label_name(label)))
+            out.append(label)
+    return texts, out
+
+
 def draw_shots(labels: Sequence[str], shots: int, seed: int) -> np.ndarray:
     """Indices of ``shots`` rows per label (all of a label's rows when it has fewer)."""
     rng = np.random.default_rng(seed)
@@ -123,29 +157,56 @@ def build_classifier(
     descriptions: Mapping[str, Sequence[str]] | None = None,
     train_texts: Sequence[str] | None = None,
     train_labels: Sequence[str] | None = None,
+    unlabelled_texts: Sequence[str] | None = None,
     random_state: int = 0,
 ) -> tuple[Any, str]:
     """The classifier the classify stage uses, fitted; and its algorithm name.
 
-    Few-shot (logistic regression, calibrated) when labelled examples are given, with the
-    descriptions as extra examples when both are; zero-shot (prototypes) from the
-    descriptions alone.
+    * Few-shot when labelled examples are given: a logistic regression on them plus each
+      label's name (and description, when given) as extra examples.
+    * Zero-shot from the descriptions alone: prototypes of each label's name (in
+      :data:`NAME_TEMPLATES`) and descriptions.
+    * With unlabelled texts (the units to label, or texts like them), either is refined by
+      self-training on them (:class:`~.embedding.SelfTrainedClassifier`).
 
     Args:
         embed: A function from a list of texts to their embeddings.
     """
-    if train_texts:
-        prior_X = prior_y = None
-        if descriptions:
-            prompts, prompt_labels = label_prompts(descriptions)
-            prior_X, prior_y = embed(prompts), np.asarray(prompt_labels)
-        model = FewShotClassifier(prior_X=prior_X, prior_y=prior_y, random_state=random_state)
-        return model.fit(embed(list(train_texts)), np.asarray(train_labels)), FEW_SHOT
-    if not descriptions:
+    prompts: list[str] = []
+    prompt_labels: list[str] = []
+    if descriptions:
+        for label, values in descriptions.items():
+            for text in [*(t.format(label_name(label)) for t in NAME_TEMPLATES), *values]:
+                prompts.append(text)
+                prompt_labels.append(label)
+    elif train_labels:
+        prompts, prompt_labels = name_prompts(train_labels)
+    if not train_texts and not prompts:
         raise ConfigError("a classifier needs label descriptions or labelled examples")
-    prompts, prompt_labels = label_prompts(descriptions)
-    model = PrototypeClassifier().fit(embed(prompts), np.asarray(prompt_labels))
-    return model, ZERO_SHOT
+    texts = [*(train_texts or []), *prompts]
+    labels = [*(train_labels or []), *prompt_labels]
+    X = embed(texts)
+    y = np.asarray(labels)
+    if unlabelled_texts:
+        U = embed(list(unlabelled_texts))
+        model = SelfTrainedClassifier(
+            C=30.0 if train_texts else 10.0,
+            seed="logreg" if train_texts else "prototype",
+            rounds=3 if train_texts else 5,
+            per_class=20,
+            random_state=random_state,
+        )
+        model.fit(np.vstack([X, U]), np.concatenate([y, np.full(len(U), UNLABELLED)]))
+        return model, FEW_SHOT_SELF_TRAINED if train_texts else ZERO_SHOT_SELF_TRAINED
+    if train_texts:
+        model = FewShotClassifier(
+            C=30.0,
+            prior_X=X[len(train_texts) :],
+            prior_y=y[len(train_texts) :],
+            random_state=random_state,
+        )
+        return model.fit(X[: len(train_texts)], y[: len(train_texts)]), FEW_SHOT
+    return PrototypeClassifier().fit(X, y), ZERO_SHOT
 
 
 def default_cache_dir() -> Path:
@@ -161,6 +222,7 @@ def evaluate_classify(
     shots: int | None = None,
     seed: int = 0,
     descriptions: dict[str, list[str]] | None = None,
+    unlabelled: Sequence[str] | None = None,
     embedder: Any = None,
     cache: Any = None,
 ) -> dict[str, Any]:
@@ -203,6 +265,7 @@ def evaluate_classify(
         descriptions=descriptions,
         train_texts=train_texts,
         train_labels=train_labels,
+        unlabelled_texts=list(unlabelled) if unlabelled else None,
         random_state=seed,
     )
     seconds["fit"] = time.perf_counter() - t0
@@ -218,6 +281,7 @@ def evaluate_classify(
     return {
         "algorithm": algorithm,
         "train_rows": len(train_texts) if train_texts else 0,
+        "unlabelled_rows": len(unlabelled) if unlabelled else 0,
         "labels": len(model.classes_),
         "labels_without_training": unknown,
         **report,

@@ -136,12 +136,40 @@ UNDERSTOOD = pa.schema(
     ]
 )
 
+THEME_LABEL = pa.struct([pa.field("id", pa.string()), pa.field("probability", pa.float64())])
+
+# One row per unit: its labels, with the algorithm that made each (the classify stage).
+CLASSIFIED = pa.schema(
+    [
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("themes", pa.list_(THEME_LABEL)),
+        pa.field("theme", pa.string()),
+        pa.field("theme_probability", pa.float64()),
+        pa.field("insight_type", pa.string(), nullable=False),
+        pa.field("insight_probability", pa.float64()),
+        pa.field("sentiment", pa.string(), nullable=False),
+        pa.field("sentiment_score", pa.float64()),
+        pa.field("function", pa.string()),
+        pa.field("function_source", pa.string(), nullable=False),
+        pa.field("function_probability", pa.float64()),
+        pa.field("theme_algorithm", pa.string(), nullable=False),
+        pa.field("insight_algorithm", pa.string(), nullable=False),
+        pa.field("sentiment_algorithm", pa.string(), nullable=False),
+        pa.field("function_algorithm", pa.string(), nullable=False),
+        pa.field("taxonomy_hash", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "items": ITEMS,
     "quarantine": QUARANTINE,
     "files": FILES,
     "units": UNITS,
     "understood": UNDERSTOOD,
+    "classified": CLASSIFIED,
 }
 
 # Keys: a row with the same key replaces the stored one. Every table is partitioned by
@@ -152,4 +180,5 @@ KEYS: dict[str, tuple[str, ...]] = {
     "files": ("source_name", "source_path"),
     "units": ("source_name", "unit_id"),
     "understood": ("source_name", "item_id"),
+    "classified": ("source_name", "unit_id"),
 }

@@ -458,6 +458,25 @@ class StoreWriter:
         """Table ``name`` at its newest version, with this run's commits so far."""
         return DeltaTable(str(self.store.table_path(name))).to_pyarrow_table(columns=columns)
 
+    def replace_all(self, name: str, rows: pa.Table) -> int:
+        """Replace table ``name`` with ``rows``, as one commit (earlier versions stay readable).
+
+        Returns:
+            The number of rows written.
+        """
+        table_schema = schema.TABLES[name]
+        try:
+            rows = rows.select(table_schema.names).cast(table_schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+        write_deltalake(
+            str(self.store.table_path(name)),
+            rows,
+            mode="overwrite",
+            commit_properties=CommitProperties(custom_metadata={"silobridge.run_id": self.run_id}),
+        )
+        return rows.num_rows
+
     def replace_items(
         self, name: str, rows: pa.Table, items: Mapping[str, Iterable[str]]
     ) -> dict[str, int]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from silobridge.classifiers.embedding import FewShotClassifier, PrototypeClassifier
+from silobridge.classifiers.embedding import (
+    UNLABELLED,
+    FewShotClassifier,
+    PrototypeClassifier,
+    SelfTrainedClassifier,
+)
 from silobridge.classifiers.evaluate import build_classifier, draw_shots, label_prompts
 from silobridge.classifiers.metrics import expected_calibration_error
 from sklearn.base import clone
@@ -49,7 +54,10 @@ def _xy(vectors):
     return X, y
 
 
-@pytest.mark.parametrize("estimator", [PrototypeClassifier(), FewShotClassifier(cv=2)])
+@pytest.mark.parametrize(
+    "estimator",
+    [PrototypeClassifier(), FewShotClassifier(cv=2), SelfTrainedClassifier(rounds=0)],
+)
 def test_estimators_follow_the_sklearn_contract(estimator, vectors):
     params = estimator.get_params()
     copy = clone(estimator)
@@ -106,3 +114,15 @@ def test_expected_calibration_error_is_zero_when_confidence_matches_accuracy():
     correct = np.array([1] * 8 + [0] * 2)
     assert expected_calibration_error(confidence, correct) == pytest.approx(0.0)
     assert expected_calibration_error(np.array([0.9, 0.9]), np.array([0, 0])) == pytest.approx(0.9)
+
+
+def test_self_training_uses_unlabelled_rows_and_needs_some_labels(vectors):
+    X, y = _xy(vectors)
+    # one labelled example per class, the rest unlabelled
+    first = [list(y).index(label) for label in ("billing", "export", "login")]
+    y_semi = np.array([label if i in first else UNLABELLED for i, label in enumerate(y)])
+    model = SelfTrainedClassifier(seed="prototype", rounds=2, per_class=2).fit(X, y_semi)
+    test = np.stack([vectors[t] for t, _ in TEST])
+    assert list(model.predict(test)) == [label for _, label in TEST]
+    with pytest.raises(ValueError, match="needs labelled rows"):
+        SelfTrainedClassifier().fit(X, np.full(len(y), UNLABELLED))

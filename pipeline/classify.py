@@ -1,0 +1,306 @@
+"""The classify stage: every unit labelled by theme, insight type, sentiment and function.
+
+From the units' stored vectors (no text is encoded again) and the taxonomy:
+
+* **themes** (multi-label): the taxonomy's leaf themes, zero-shot from their names, descriptions,
+  examples and keywords (:class:`~silobridge.classifiers.embedding.PrototypeClassifier`), or
+  few-shot when labelled units are given. Every theme whose probability reaches
+  ``theme_threshold`` is kept (a unit can carry several); a unit with none is *unassigned*
+  and is what theme discovery looks at.
+* **insight type**: zero-shot from the taxonomy's ``insight_types`` descriptions.
+* **sentiment**: negative / neutral / positive with a score in [-1, 1]
+  (:mod:`silobridge.classifiers.sentiment`).
+* **function**: ``configured`` when the source's config names it, ``mapped`` when the connector
+  read it from the record (a Slack channel mapping, a CRM team column), else ``inferred`` by a
+  classifier trained on the units whose function is known, with its probability.
+
+Labels are recomputed for every unit on each run (cheap next to embedding) and written with
+the algorithm that made them (``theme.zero_shot.v1``...) and the taxonomy's hash; earlier runs'
+labels stay readable by time travel (``store.read("classified", run=...)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .. import __version__
+from ..classifiers.embedding import FewShotClassifier, PrototypeClassifier, softmax
+from ..classifiers.sentiment import SentimentScorer
+from ..classifiers.taxonomy import Taxonomy, load_taxonomy
+from .embed import Embedder, embed
+from .schema import CLASSIFIED
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+THEME_ZERO_SHOT = "theme.zero_shot.v1"
+#: What a unit about no theme in particular sounds like: the reference each theme must beat.
+BACKGROUND = (
+    "Thanks, talk soon.",
+    "I wanted to check in with you.",
+    "Sounds good, let me know.",
+    "Following up on my previous message.",
+    "Can we schedule a call next week?",
+    "I have a question about our account.",
+    "Hello, hope you are well.",
+    "We had a meeting with the team today.",
+)
+THEME_FEW_SHOT = "theme.few_shot.v1"
+INSIGHT_ZERO_SHOT = "insight_type.zero_shot.v1"
+FUNCTION_INFERRED = "function.logreg.v1"
+
+
+@dataclass
+class ClassifyResult:
+    """What :func:`classify_units` and :func:`update_labels` return."""
+
+    labels: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+
+
+class ClassifyStage:
+    """The classify stage's models, built from a taxonomy.
+
+    Args:
+        taxonomy: A taxonomy file or a loaded :class:`Taxonomy`.
+        embedder: The embedding model of the units' vectors (default: all-MiniLM-L6-v2).
+        theme_threshold: Minimum probability of a unit's first theme; below it the unit is
+            unassigned.
+        second_theme_margin: A further theme of an assigned unit is kept when its cosine
+            similarity beats the background's by this much (the softmax that picks the first
+            theme would hide a second one: a unit about two themes is close to both).
+        configured_functions: ``{source_name: function}`` from the sources' config.
+    """
+
+    def __init__(
+        self,
+        *,
+        taxonomy: str | Path | Taxonomy,
+        embedder: Embedder | None = None,
+        theme_threshold: float = 0.6,
+        second_theme_margin: float = 0.25,
+        configured_functions: Mapping[str, str | None] | None = None,
+    ):
+        self.taxonomy = taxonomy
+        self.embedder = embedder
+        self.theme_threshold = theme_threshold
+        self.second_theme_margin = second_theme_margin
+        self.configured_functions = dict(configured_functions or {})
+
+    @property
+    def taxonomy_(self) -> Taxonomy:
+        if not isinstance(self.taxonomy, Taxonomy):
+            self.taxonomy = load_taxonomy(self.taxonomy)
+        return self.taxonomy
+
+    @property
+    def embedder_(self) -> Embedder:
+        if self.embedder is None:
+            self.embedder = Embedder()
+        return self.embedder
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        return embed(list(texts), embedder=self.embedder_).vectors
+
+    def theme_model(self) -> PrototypeClassifier:
+        if getattr(self, "theme_model_", None) is None:
+            texts, labels = [], []
+            for theme in self.taxonomy_.leaves:
+                prompts = theme.prompts() + [f"{theme.name}: {k}" for k in theme.keywords]
+                texts.extend(prompts)
+                labels.extend([theme.id] * len(prompts))
+            model = PrototypeClassifier().fit(self._embed(texts), np.asarray(labels))
+            self.theme_model_ = model
+        return self.theme_model_
+
+    def theme_probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """Per unit and theme, the probability that the unit is about the theme (multi-label).
+
+        A softmax over the themes' cosine similarities and that of a background of generic
+        sentences (greetings, follow-ups, scheduling), the "none of these" class. A unit close to
+        two themes splits the mass between them, so both can pass the threshold; one closer to
+        the background than to any theme passes none.
+        """
+        themes = self.theme_model()
+        if getattr(self, "background_", None) is None:
+            bg = self._embed(list(BACKGROUND)).mean(axis=0)
+            self.background_ = bg / np.linalg.norm(bg)
+        cos = themes.decision_function(vectors)
+        cos_bg = np.asarray(vectors, dtype=np.float32) @ self.background_
+        proba = softmax(np.column_stack([cos, cos_bg]), float(themes.temperature))
+        return proba[:, :-1]
+
+    def insight_model(self) -> PrototypeClassifier:
+        if getattr(self, "insight_model_", None) is None:
+            texts, labels = [], []
+            for kind in self.taxonomy_.insight_types:
+                texts.extend(kind.prompts())
+                labels.extend([kind.id] * len(kind.prompts()))
+            self.insight_model_ = PrototypeClassifier().fit(self._embed(texts), np.asarray(labels))
+        return self.insight_model_
+
+    def sentiment_model(self) -> SentimentScorer:
+        if getattr(self, "sentiment_model_", None) is None:
+            self.sentiment_model_ = SentimentScorer(embed=self._embed)
+        return self.sentiment_model_
+
+    def run(self, units: pd.DataFrame, vectors: np.ndarray) -> ClassifyResult:
+        """Label ``units`` (rows of ``store.units()``) whose embeddings are ``vectors``."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        themes = self.theme_model()
+        proba = self.theme_probabilities(vectors)
+        over_background = (
+            themes.decision_function(vectors)
+            - (np.asarray(vectors, dtype=np.float32) @ self.background_)[:, None]
+        )
+        theme_lists = []
+        best, best_p = [], []
+        for row, margin in zip(proba, over_background, strict=True):
+            order = np.argsort(-row)
+            kept = []
+            if row[order[0]] >= self.theme_threshold:
+                kept = [
+                    {"id": str(themes.classes_[j]), "probability": round(float(row[j]), 4)}
+                    for j in order
+                    if j == order[0] or margin[j] >= self.second_theme_margin
+                ]
+            theme_lists.append(kept)
+            best.append(kept[0]["id"] if kept else None)
+            best_p.append(float(row[order[0]]))
+        timings["themes"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        insight = self.insight_model()
+        insight_p = insight.predict_proba(vectors)
+        insight_type = insight.classes_[insight_p.argmax(axis=1)]
+        timings["insight_type"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        sentiment, score = self.sentiment_model().score(units["text"].tolist(), vectors)
+        timings["sentiment"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        function, function_source, function_p = self._functions(units, vectors)
+        timings["function"] = time.perf_counter() - t0
+
+        labels = pd.DataFrame(
+            {
+                "unit_id": units["unit_id"].to_numpy(),
+                "item_id": units["item_id"].to_numpy(),
+                "source_name": units["source_name"].to_numpy(),
+                "themes": theme_lists,
+                "theme": best,
+                "theme_probability": np.round(best_p, 4),
+                "insight_type": insight_type.astype(str),
+                "insight_probability": np.round(insight_p.max(axis=1), 4),
+                "sentiment": sentiment,
+                "sentiment_score": np.round(score, 4),
+                "function": function,
+                "function_source": function_source,
+                "function_probability": np.round(function_p, 4),
+                "theme_algorithm": THEME_ZERO_SHOT,
+                "insight_algorithm": INSIGHT_ZERO_SHOT,
+                "sentiment_algorithm": self.sentiment_model().algorithm,
+                "function_algorithm": [
+                    FUNCTION_INFERRED if s == "inferred" else s for s in function_source
+                ],
+                "taxonomy_hash": self.taxonomy_.themes_hash(),
+            }
+        )
+        stats = {
+            "units": len(labels),
+            "unassigned": int(labels["theme"].isna().sum()),
+            "themes": dict(Counter(t["id"] for ts in theme_lists for t in ts)),
+            "insight_types": dict(Counter(labels["insight_type"])),
+            "sentiment": dict(Counter(labels["sentiment"])),
+            "function_source": dict(Counter(labels["function_source"])),
+        }
+        return ClassifyResult(labels, stats, timings)
+
+    def _functions(
+        self, units: pd.DataFrame, vectors: np.ndarray
+    ) -> tuple[list[str | None], list[str], np.ndarray]:
+        known = units["function"].notna().to_numpy()
+        configured = np.array(
+            [
+                self.configured_functions.get(s) is not None and f == self.configured_functions[s]
+                for s, f in zip(units["source_name"], units["function"], strict=True)
+            ]
+        )
+        function = units["function"].astype(object).where(known, None).tolist()
+        source = np.where(configured, "configured", np.where(known, "mapped", "inferred"))
+        probability = np.where(known, 1.0, 0.0)
+        todo = np.flatnonzero(~known)
+        train_labels = units["function"][known].astype(str).to_numpy()
+        if todo.size and len(set(train_labels)) >= 2:
+            model = FewShotClassifier(C=1.0, cv=3).fit(vectors[known], train_labels)
+            p = model.predict_proba(vectors[todo])
+            for i, row in zip(todo, p, strict=True):
+                function[i] = str(model.classes_[row.argmax()])
+                probability[i] = float(row.max())
+        elif todo.size:
+            source[todo] = "unknown"
+        return function, source.tolist(), probability
+
+
+def update_labels(
+    store: Store | str | Path,
+    *,
+    stage: ClassifyStage,
+    retention_days: int = 30,
+    config_hash: str = "",
+    run_id: str | None = None,
+) -> ClassifyResult:
+    """Label every unit of the store, as one run (the ``classified`` table is rewritten)."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    if not isinstance(store, Store):
+        store = Store.open(store)
+    with store.writing(run_id) as writer:
+        columns = ["unit_id", "item_id", "source_name", "function", "text"]
+        units = store.units(columns=[*columns, "embedding_key", "model_id"])
+        t0 = time.perf_counter()
+        vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
+        read_s = time.perf_counter() - t0
+        result = stage.run(units, vectors) if len(units) else ClassifyResult(pd.DataFrame())
+        result.timings["read_vectors"] = read_s
+        if len(units):
+            frame = result.labels.assign(run_id=run_id)[CLASSIFIED.names]
+            table = pa.Table.from_pandas(frame, preserve_index=False).cast(CLASSIFIED)
+        else:
+            table = CLASSIFIED.empty_table()
+        writer.replace_all("classified", table)
+        writer.vacuum(retention_days)
+        result.timings["total"] = time.perf_counter() - started
+        result.run_id = run_id
+        writer.commit(
+            {
+                "kind": "classify",
+                "silobridge_version": __version__,
+                "started_at": now.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "outcome": "ok",
+                "config_hash": config_hash,
+                "taxonomy_hash": stage.taxonomy_.themes_hash(),
+                "counts": {k: v for k, v in result.stats.items() if not isinstance(v, dict)},
+                "stats": result.stats,
+                "timings": {k: round(v, 3) for k, v in result.timings.items()},
+            }
+        )
+    return result
