@@ -693,6 +693,50 @@ def eval_classify(
         out.print("Seconds: " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items()))
 
 
+label_app = typer.Typer(
+    help="Labelled units that teach the theme classifier.", no_args_is_help=True
+)
+app.add_typer(label_app, name="label")
+
+
+@label_app.command("import")
+def label_import(
+    path: Annotated[Path, typer.Argument(help="CSV of labelled texts: a text and a theme column.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="The text column.")] = "text",
+    label_col: Annotated[
+        str, typer.Option("--label-col", help="The theme column (leaf theme ids).")
+    ] = "theme",
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    taxonomy: TaxonomyOpt = None,
+) -> None:
+    """Add labelled units (text, theme id): the next classify run learns from them (few-shot).
+
+    Labels are checked against the taxonomy (errors name the line), texts are redacted before
+    they are stored, and a text already labelled with the same theme is kept once.
+    """
+    from .classifiers.labels import import_theme_labels
+    from .classifiers.taxonomy import load_taxonomy
+
+    with _errors():
+        cfg = _load(config, required=False)
+        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        tax_path = taxonomy or (cfg.taxonomy if cfg else None)
+        if tax_path is None:
+            raise ConfigError("Pass --taxonomy FILE or set [understand] taxonomy.")
+        counts = import_theme_labels(
+            store_path,
+            path,
+            taxonomy=load_taxonomy(tax_path),
+            text_col=text_col,
+            label_col=label_col,
+        )
+        out.print(
+            f"{counts['added']} labelled units added ({counts['already']} already there); "
+            f"{counts['total']} in {store_path}. Run `silobridge classify` to use them."
+        )
+
+
 def _print_ingest(result: Any) -> None:
     table = Table(title=f"Run {result.run_id}", title_justify="left")
     cols = (
@@ -760,8 +804,11 @@ def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = N
             "classify needs a taxonomy: set [understand] taxonomy in the config or pass "
             "--taxonomy FILE (data/taxonomy.yaml is a B2B SaaS default)."
         )
+    from .classifiers.labels import theme_labels
+
     stage = ClassifyStage(
         taxonomy=path,
+        theme_examples=theme_labels(store_path),
         embedder=Embedder(
             model=cfg.embed_model if cfg else "all-MiniLM-L6-v2",
             batch_size=cfg.embed_batch_size if cfg else 64,

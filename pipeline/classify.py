@@ -46,6 +46,8 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 THEME_ZERO_SHOT = "theme.zero_shot.v1"
+#: The background class's label in few-shot training (never a theme id: ids are lower case).
+NONE = "_none"
 #: What a unit about no theme in particular sounds like: the reference each theme must beat.
 BACKGROUND = (
     "Thanks, talk soon.",
@@ -84,6 +86,8 @@ class ClassifyStage:
             similarity beats the background's by this much (the softmax that picks the first
             theme would hide a second one: a unit about two themes is close to both).
         configured_functions: ``{source_name: function}`` from the sources' config.
+        theme_examples: Labelled units (``text``, ``theme``; from ``silobridge label import``):
+            themes become few-shot, the taxonomy's prompts joining the examples.
     """
 
     def __init__(
@@ -94,12 +98,14 @@ class ClassifyStage:
         theme_threshold: float = 0.6,
         second_theme_margin: float = 0.25,
         configured_functions: Mapping[str, str | None] | None = None,
+        theme_examples: pd.DataFrame | None = None,
     ):
         self.taxonomy = taxonomy
         self.embedder = embedder
         self.theme_threshold = theme_threshold
         self.second_theme_margin = second_theme_margin
         self.configured_functions = dict(configured_functions or {})
+        self.theme_examples = theme_examples
 
     @property
     def taxonomy_(self) -> Taxonomy:
@@ -139,10 +145,41 @@ class ClassifyStage:
         if getattr(self, "background_", None) is None:
             bg = self._embed(list(BACKGROUND)).mean(axis=0)
             self.background_ = bg / np.linalg.norm(bg)
+        model = self._few_shot()
+        if model is not None:
+            proba = model.predict_proba(vectors)
+            keep = [list(model.classes_).index(t) for t in themes.classes_]
+            return proba[:, keep]
         cos = themes.decision_function(vectors)
         cos_bg = np.asarray(vectors, dtype=np.float32) @ self.background_
         proba = softmax(np.column_stack([cos, cos_bg]), float(themes.temperature))
         return proba[:, :-1]
+
+    def _few_shot(self) -> FewShotClassifier | None:
+        """With labelled examples: a calibrated logistic regression over the themes and a
+        background class, the taxonomy's prompts and the background sentences as extra examples."""
+        examples = self.theme_examples
+        if examples is None or not len(examples):
+            return None
+        if getattr(self, "few_shot_", None) is None:
+            texts, labels = [], []
+            for theme in self.taxonomy_.leaves:
+                prompts = theme.prompts() + [f"{theme.name}: {k}" for k in theme.keywords]
+                texts.extend(prompts)
+                labels.extend([theme.id] * len(prompts))
+            texts.extend(BACKGROUND)
+            labels.extend([NONE] * len(BACKGROUND))
+            model = FewShotClassifier(
+                C=30.0, prior_X=self._embed(texts), prior_y=np.asarray(labels)
+            )
+            self.few_shot_ = model.fit(
+                self._embed(examples["text"].tolist()), examples["theme"].to_numpy()
+            )
+        return self.few_shot_
+
+    @property
+    def theme_algorithm(self) -> str:
+        return THEME_FEW_SHOT if self._few_shot() is not None else THEME_ZERO_SHOT
 
     def insight_model(self) -> PrototypeClassifier:
         if getattr(self, "insight_model_", None) is None:
@@ -213,7 +250,7 @@ class ClassifyStage:
                 "function": function,
                 "function_source": function_source,
                 "function_probability": np.round(function_p, 4),
-                "theme_algorithm": THEME_ZERO_SHOT,
+                "theme_algorithm": self.theme_algorithm,
                 "insight_algorithm": INSIGHT_ZERO_SHOT,
                 "sentiment_algorithm": self.sentiment_model().algorithm,
                 "function_algorithm": [

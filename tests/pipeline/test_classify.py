@@ -99,3 +99,34 @@ def test_update_labels_labels_every_unit_of_the_store(tmp_path: Path, embedder):
     assert opened.last_run().data["kind"] == "classify"
     assert result.stats["units"] == len(units)
     assert np.isfinite(stored["sentiment_score"]).all()
+
+
+def test_label_import_checks_redacts_and_makes_themes_few_shot(tmp_path: Path, embedder):
+    from silobridge.classifiers.labels import import_theme_labels, theme_labels
+    from silobridge.classifiers.taxonomy import load_taxonomy
+    from silobridge.errors import ConfigError
+
+    taxonomy = load_taxonomy(TAXONOMY)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,theme\nExports fail,csv_export_failure\n")
+    with pytest.raises(ConfigError, match=r"bad.csv: line 2: 'csv_export_failure' is not a theme"):
+        import_theme_labels(tmp_path, bad, taxonomy=taxonomy)
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "text,theme\n"
+        '"Hi Nadia, the export to Excel is blank",csv_export_failures\n'
+        "Reports download as empty files,csv_export_failures\n"
+        "We got billed for seats we removed,billing_invoice_issues\n"
+    )
+    assert import_theme_labels(tmp_path, good, taxonomy=taxonomy)["added"] == 3
+    assert import_theme_labels(tmp_path, good, taxonomy=taxonomy)["added"] == 0
+    stored = theme_labels(tmp_path)
+    assert not stored["text"].str.contains("Nadia").any()
+    stage = ClassifyStage(taxonomy=taxonomy, embedder=embedder, theme_examples=stored)
+    units = pd.DataFrame(
+        {"unit_id": ["u"], "item_id": ["i"], "source_name": ["s"], "function": ["Support"],
+         "text": ["The Excel download is empty again."]}
+    )  # fmt: skip
+    labels = stage.run(units, embedder.encode(units["text"].tolist())).labels
+    assert labels.loc[0, "theme"] == "csv_export_failures"
+    assert labels.loc[0, "theme_algorithm"] == "theme.few_shot.v1"
