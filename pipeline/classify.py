@@ -228,7 +228,9 @@ class ClassifyStage:
         timings["insight_type"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        sentiment, score = self.sentiment_model().score(units["text"].tolist(), vectors)
+        texts = units["text"].tolist()
+        sentiment_model = self.sentiment_model().fit(texts, vectors)
+        sentiment, score = sentiment_model.score(texts, vectors)
         timings["sentiment"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -252,7 +254,7 @@ class ClassifyStage:
                 "function_probability": np.round(function_p, 4),
                 "theme_algorithm": self.theme_algorithm,
                 "insight_algorithm": INSIGHT_ZERO_SHOT,
-                "sentiment_algorithm": self.sentiment_model().algorithm,
+                "sentiment_algorithm": self.sentiment_model().algorithm_,
                 "function_algorithm": [
                     FUNCTION_INFERRED if s == "inferred" else s for s in function_source
                 ],
