@@ -23,6 +23,34 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
+def infer_functions(store) -> dict:
+    """The function classifier, trained on the units of sources whose config names the function,
+    scored on the units whose function the connector read from the record (Slack channels, CRM
+    team columns, note front matter): the units the stage would infer for, had they no mapping."""
+    from silobridge.classifiers.embedding import FewShotClassifier
+    from silobridge.config import load_config
+
+    config = load_config(ROOT / "data/sample/silobridge.sample.toml")
+    configured = {n: s.function for n, s in config.sources.items() if s.function}
+    units = store.units(columns=["unit_id", "source_name", "function", "embedding_key", "model_id"])
+    units = units[units["function"].notna()].reset_index(drop=True)
+    vectors = store.vectors(units)
+    train = units["source_name"].map(configured).eq(units["function"]).to_numpy()
+    model = FewShotClassifier(C=1.0, cv=3).fit(vectors[train], units["function"][train].to_numpy())
+    predicted = model.predict(vectors[~train])
+    gold = units["function"][~train].to_numpy()
+    majority = max((gold == f).mean() for f in set(gold))
+    return {
+        "train_units": int(train.sum()),
+        "test_units": int((~train).sum()),
+        "accuracy": round(float((predicted == gold).mean()), 3),
+        "majority_accuracy": round(float(majority), 3),
+        "per_function_recall": {
+            f: round(float((predicted[gold == f] == f).mean()), 3) for f in sorted(set(gold))
+        },
+    }
+
+
 def per_theme_ids(counts: dict, taxonomy_ids: set[str]) -> list[str]:
     return sorted(t for t in counts if t in taxonomy_ids)
 
@@ -106,8 +134,17 @@ def main() -> None:
             }
             print(f"threshold {threshold}: macro {sweep[threshold]}")
 
+    function_check = infer_functions(store)
+    print(
+        f"function inference: trained on {function_check['train_units']} units of configured "
+        f"sources, {function_check['accuracy']:.3f} accuracy on {function_check['test_units']} "
+        f"units whose function the connector mapped (majority class: "
+        f"{function_check['majority_accuracy']:.3f})"
+    )
+
     result = {
         "store": str(args.store),
+        "function_inference": function_check,
         "sweep": sweep,
         "items_with_planted_themes": len(planted),
         "units": len(labels),
