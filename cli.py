@@ -485,7 +485,12 @@ def runs(config: ConfigOpt = None, store: StoreOpt = None, as_json: JsonOpt = Fa
         for m in manifests:
             counts = m.data.get("counts", {})
             kind = str(m.data.get("kind", "ingest"))
-            if kind == "understand":
+            if kind == "classify":
+                done = (
+                    f"{counts.get('units', 0)} units labelled, "
+                    f"{counts.get('unassigned', 0)} unassigned"
+                )
+            elif kind == "understand":
                 done = (
                     f"{counts.get('items_processed', 0)} items processed, "
                     f"{counts.get('units_written', 0)} units written, "
