@@ -341,6 +341,17 @@ def label_import(
         )
 
 
+def _embedder(cfg: Config | None, model: str | None = None) -> Any:
+    """The ``[embed]`` model of the config (or ``model``), as both stages load it."""
+    from .config import DEFAULT_EMBED_MODEL
+    from .pipeline.embed import Embedder
+
+    return Embedder(
+        model=model or (cfg.embed_model if cfg else DEFAULT_EMBED_MODEL),
+        batch_size=cfg.embed_batch_size if cfg else 64,
+    )
+
+
 def _understand(
     cfg: Config | None,
     store_path: Path,
@@ -349,15 +360,11 @@ def _understand(
     model: str | None = None,
     full: bool = False,
 ) -> Any:
-    from .pipeline.embed import Embedder
     from .pipeline.understand import UnderstandStage, update_units
 
     stage = UnderstandStage(
         taxonomy=taxonomy or (cfg.taxonomy if cfg else None),
-        embedder=Embedder(
-            model=model or (cfg.embed_model if cfg else "all-MiniLM-L6-v2"),
-            batch_size=cfg.embed_batch_size if cfg else 64,
-        ),
+        embedder=_embedder(cfg, model),
     )
     return update_units(
         store_path,
@@ -370,7 +377,6 @@ def _understand(
 
 def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = None) -> Any:
     from .pipeline.classify import ClassifyStage, update_labels
-    from .pipeline.embed import Embedder
 
     path = taxonomy or (cfg.taxonomy if cfg else None)
     if path is None:
@@ -383,10 +389,7 @@ def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = N
     stage = ClassifyStage(
         taxonomy=path,
         theme_examples=theme_labels(store_path),
-        embedder=Embedder(
-            model=cfg.embed_model if cfg else "all-MiniLM-L6-v2",
-            batch_size=cfg.embed_batch_size if cfg else 64,
-        ),
+        embedder=_embedder(cfg),
         configured_functions={n: s.function for n, s in cfg.sources.items()} if cfg else {},
     )
     return update_labels(

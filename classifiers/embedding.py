@@ -56,6 +56,35 @@ def _two_columns(scores: np.ndarray) -> np.ndarray:
     return scores
 
 
+def aligned_scores(model: Any, X: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``model``'s decision scores for ``X``, one column per class of ``classes`` (a class the
+    model never saw scores -1000)."""
+    full = np.full((len(X), len(classes)), -1e3)
+    full[:, np.searchsorted(classes, model.classes_)] = _two_columns(model.decision_function(X))
+    return full
+
+
+def cv_temperature(
+    fit: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, *, cv: int, random_state: int
+) -> float:
+    """The temperature of :func:`fit_temperature` on out-of-fold scores.
+
+    Args:
+        fit: ``fit(X_train, y_train)`` returns a fitted model with ``decision_function``.
+        cv: Folds (fewer when a class has fewer rows; 1.0 when one has a single row).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = int(min(cv, np.unique(y, return_counts=True)[1].min()))
+    if folds < 2:
+        return 1.0
+    scores = np.zeros((len(y), len(classes)))
+    split = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    for train, test in split.split(X, y):
+        scores[test] = aligned_scores(fit(X[train], y[train]), X[test], classes)
+    return fit_temperature(scores, np.searchsorted(classes, y))
+
+
 class PrototypeClassifier(ClassifierMixin, BaseEstimator):
     """Nearest class prototype by cosine similarity.
 
@@ -142,23 +171,10 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_temperature(self, X: np.ndarray, y: np.ndarray) -> float:
-        from sklearn.model_selection import StratifiedKFold
+        def fit(X_fold: np.ndarray, y_fold: np.ndarray) -> Any:
+            return self._model().fit(*self._with_prior(X_fold, y_fold))
 
-        counts = np.unique(y, return_counts=True)[1]
-        folds = int(min(self.cv, counts.min()))
-        if folds < 2:
-            return 1.0
-        scores = np.zeros((len(y), len(self.classes_)), dtype=np.float64)
-        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        for train, test in split.split(X, y):
-            X_fold, y_fold = self._with_prior(X[train], y[train])
-            model = self._model().fit(X_fold, y_fold)
-            columns = np.searchsorted(self.classes_, model.classes_)
-            fold_scores = np.full((len(test), len(self.classes_)), -1e3)
-            fold_scores[:, columns] = _two_columns(model.decision_function(X[test]))
-            scores[test] = fold_scores
-        y_index = np.searchsorted(self.classes_, y)
-        return fit_temperature(scores, y_index)
+        return cv_temperature(fit, X, y, self.classes_, cv=self.cv, random_state=self.random_state)
 
     def decision_function(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -270,7 +286,7 @@ class SelfTrainedClassifier(ClassifierMixin, BaseEstimator):
             model = self._lr().fit(
                 np.vstack([XL, U[picked]]), np.concatenate([yL, self.classes_[pred[picked]]])
             )
-            scores = self._full_scores(model, U)
+            scores = aligned_scores(model, U, self.classes_)
         if model is None:
             model = self._lr().fit(XL, yL)
         self.model_ = model
@@ -281,30 +297,20 @@ class SelfTrainedClassifier(ClassifierMixin, BaseEstimator):
         )
         return self
 
-    def _full_scores(self, model: Any, X: np.ndarray) -> np.ndarray:
-        full = np.full((len(X), len(self.classes_)), -1e3)
-        full[:, np.searchsorted(self.classes_, model.classes_)] = _two_columns(
-            model.decision_function(X)
-        )
-        return full
-
     def _fit_temperature(self, X: np.ndarray, y: np.ndarray) -> float:
-        from sklearn.model_selection import StratifiedKFold
-
-        counts = np.unique(y, return_counts=True)[1]
-        folds = int(min(4, counts.min()))
-        if folds < 2:
-            return 1.0
-        scores = np.zeros((len(y), len(self.classes_)))
-        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        for train, test in split.split(X, y):
-            scores[test] = self._full_scores(self._lr().fit(X[train], y[train]), X[test])
-        return fit_temperature(scores, np.searchsorted(self.classes_, y))
+        return cv_temperature(
+            lambda X_fold, y_fold: self._lr().fit(X_fold, y_fold),
+            X,
+            y,
+            self.classes_,
+            cv=4,
+            random_state=self.random_state,
+        )
 
     def decision_function(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self._full_scores(self.model_, self._prepare(X))
+        return aligned_scores(self.model_, self._prepare(X), self.classes_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return softmax(self.decision_function(X), self.temperature_)

@@ -119,25 +119,19 @@ def label_name(label: str) -> str:
     return label.replace("_", " ").replace("-", " ").strip()
 
 
-def label_prompts(descriptions: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
-    """The texts a zero-shot classifier embeds: each label's name and its descriptions."""
+def label_prompts(
+    descriptions: Mapping[str, Sequence[str]], templates: Sequence[str] = ("{}",)
+) -> tuple[list[str], list[str]]:
+    """The texts a classifier embeds for its labels: each label's name in every template
+    (``card_arrival`` -> "card arrival", "a question about card arrival"...), then its
+    descriptions; with the label of each."""
     texts, labels = [], []
     for label, values in descriptions.items():
-        for text in [label_name(label), *values]:
+        for text in [*(t.format(label_name(label)) for t in templates), *values]:
             if text.strip():
                 texts.append(text)
                 labels.append(label)
     return texts, labels
-
-
-def name_prompts(labels: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Each label's name in :data:`NAME_TEMPLATES`: extra examples that cost no labelling."""
-    texts, out = [], []
-    for label in sorted(set(labels)):
-        for template in NAME_TEMPLATES:
-            texts.append(template.format(label_name(label)))
-            out.append(label)
-    return texts, out
 
 
 def draw_shots(labels: Sequence[str], shots: int, seed: int) -> np.ndarray:
@@ -172,15 +166,9 @@ def build_classifier(
     Args:
         embed: A function from a list of texts to their embeddings.
     """
-    prompts: list[str] = []
-    prompt_labels: list[str] = []
-    if descriptions:
-        for label, values in descriptions.items():
-            for text in [*(t.format(label_name(label)) for t in NAME_TEMPLATES), *values]:
-                prompts.append(text)
-                prompt_labels.append(label)
-    elif train_labels:
-        prompts, prompt_labels = name_prompts(train_labels)
+    # the labels' names (and descriptions) are extra examples that cost no labelling
+    names = descriptions or {label: [] for label in sorted(set(train_labels or []))}
+    prompts, prompt_labels = label_prompts(names, NAME_TEMPLATES)
     if not train_texts and not prompts:
         raise ConfigError("a classifier needs label descriptions or labelled examples")
     texts = [*(train_texts or []), *prompts]

@@ -22,7 +22,6 @@ labels stay readable by time travel (``store.read("classified", run=...)``).
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -41,7 +40,7 @@ from ..classifiers.sentiment import SentimentScorer
 from ..classifiers.taxonomy import Taxonomy, load_taxonomy
 from .embed import Embedder, embed
 from .schema import CLASSIFIED
-from .store import Store
+from .store import Store, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +121,18 @@ class ClassifyStage:
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         return embed(list(texts), embedder=self.embedder_).vectors
 
+    def _theme_prompts(self) -> tuple[list[str], list[str]]:
+        """Each leaf theme's name, description, examples and keywords, with its id."""
+        texts, labels = [], []
+        for theme in self.taxonomy_.leaves:
+            prompts = theme.prompts() + [f"{theme.name}: {k}" for k in theme.keywords]
+            texts.extend(prompts)
+            labels.extend([theme.id] * len(prompts))
+        return texts, labels
+
     def theme_model(self) -> PrototypeClassifier:
         if getattr(self, "theme_model_", None) is None:
-            texts, labels = [], []
-            for theme in self.taxonomy_.leaves:
-                prompts = theme.prompts() + [f"{theme.name}: {k}" for k in theme.keywords]
-                texts.extend(prompts)
-                labels.extend([theme.id] * len(prompts))
+            texts, labels = self._theme_prompts()
             model = PrototypeClassifier().fit(self._embed(texts), np.asarray(labels))
             self.theme_model_ = model
         return self.theme_model_
@@ -162,11 +166,7 @@ class ClassifyStage:
         if examples is None or not len(examples):
             return None
         if getattr(self, "few_shot_", None) is None:
-            texts, labels = [], []
-            for theme in self.taxonomy_.leaves:
-                prompts = theme.prompts() + [f"{theme.name}: {k}" for k in theme.keywords]
-                texts.extend(prompts)
-                labels.extend([theme.id] * len(prompts))
+            texts, labels = self._theme_prompts()
             texts.extend(BACKGROUND)
             labels.extend([NONE] * len(BACKGROUND))
             model = FewShotClassifier(
@@ -308,7 +308,7 @@ def update_labels(
     """Label every unit of the store, as one run (the ``classified`` table is rewritten)."""
     started = time.perf_counter()
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run_id = run_id or new_run_id(now)
     if not isinstance(store, Store):
         store = Store.open(store)
     with store.writing(run_id) as writer:

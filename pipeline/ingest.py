@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import re
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -41,7 +40,7 @@ from ..extractors.files import clip_raw
 from ..extractors.registry import ConnectorSpec, get_connector, iter_input_files
 from ..extractors.text import clean_text
 from . import schema
-from .store import Store, StoreWriter
+from .store import Store, StoreWriter, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ def ingest(
         raise ValueError(f"on_bad_record must be 'quarantine' or 'raise'; got {on_bad_record!r}.")
     started = time.perf_counter()
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run_id = run_id or new_run_id(now)
     if not isinstance(store, Store):
         store = Store.open(store, create=True)
     with store.writing(run_id) as writer:

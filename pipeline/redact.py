@@ -279,7 +279,8 @@ class Redactor:
                 todo, nlp.pipe([docs[i] for i in todo], batch_size=batch), strict=True
             ):
                 docs[i] = doc
-            return [(doc, i in set(todo)) for i, doc in enumerate(docs)]
+            parsed = set(todo)
+            return [(doc, i in parsed) for i, doc in enumerate(docs)]
         if getattr(self, "words_", None) is None:
             self.words_ = lexicon(nlp)
             self.allowed_ = allow_list_pattern(self.allow_list)
@@ -400,13 +401,16 @@ def apply_redaction(text: str, results: Iterable[Any]) -> Redaction:
                 last[2], last[3] = r.entity_type, rank
         else:
             merged.append([r.start, r.end, r.entity_type, rank])
-    out, spans, pos = [], [], 0
-    for start, end, entity, _ in merged:
-        kind = PLACEHOLDERS[entity]
-        out.append(text[pos:start])
-        out.append(f"<{kind}>")
-        spans.append(RedactedSpan(start, end, kind))
-        pos = end
+    return render(text, [RedactedSpan(s, e, PLACEHOLDERS[entity]) for s, e, entity, _ in merged])
+
+
+def render(text: str, spans: Sequence[RedactedSpan]) -> Redaction:
+    """``text`` with each span (in order, not overlapping) replaced by its ``<TYPE>``."""
+    out, pos = [], 0
+    for span in spans:
+        out.append(text[pos : span.start])
+        out.append(f"<{span.type}>")
+        pos = span.end
     out.append(text[pos:])
     return Redaction("".join(out), tuple(spans))
 

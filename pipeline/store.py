@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -423,10 +424,7 @@ class StoreWriter:
             StoreError: if the rows do not fit the table's schema.
         """
         table_schema = schema.TABLES[name]
-        try:
-            rows = rows.select(table_schema.names).cast(table_schema)
-        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
-            raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+        rows = _fit_schema(name, rows)
         if rows.num_rows == 0:
             return {"inserted": 0, "replaced": 0}
         path = str(self.store.table_path(name))
@@ -464,11 +462,7 @@ class StoreWriter:
         Returns:
             The number of rows written.
         """
-        table_schema = schema.TABLES[name]
-        try:
-            rows = rows.select(table_schema.names).cast(table_schema)
-        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
-            raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+        rows = _fit_schema(name, rows)
         write_deltalake(
             str(self.store.table_path(name)),
             rows,
@@ -494,10 +488,7 @@ class StoreWriter:
             ``{"inserted": n, "removed": m}``.
         """
         table_schema = schema.TABLES[name]
-        try:
-            rows = rows.select(table_schema.names).cast(table_schema)
-        except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
-            raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+        rows = _fit_schema(name, rows)
         ids = sorted({i for group in items.values() for i in group})
         sources = sorted(set(rows.column("source_name").to_pylist()) | set(items))
         if not sources:
@@ -560,6 +551,15 @@ class StoreWriter:
         return Manifest(seq, self.run_id, data)
 
 
+def _fit_schema(name: str, rows: pa.Table) -> pa.Table:
+    """``rows`` in the columns and types of table ``name``; a clear error when they do not fit."""
+    table_schema = schema.TABLES[name]
+    try:
+        return rows.select(table_schema.names).cast(table_schema)
+    except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise StoreError(f"Rows do not fit the {name} table's schema: {e}") from e
+
+
 def _keys(table: pa.Table, name: str) -> pa.Array:
     """One string per row from the table's key columns."""
     columns = [table.column(k).cast(pa.string()) for k in schema.KEYS[name]]
@@ -598,6 +598,11 @@ def _retention_config(days: int) -> dict[str, str]:
         "delta.logRetentionDuration": f"interval {days} days",
         "delta.deletedFileRetentionDuration": f"interval {days} days",
     }
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id: the start time (UTC, to the second) and a random suffix, sortable by time."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def _now() -> datetime:

@@ -39,7 +39,6 @@ import hashlib
 import json
 import logging
 import re
-import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -53,16 +52,17 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import __version__
+from ..classifiers.taxonomy import load_taxonomy
 from ..errors import ConfigError
 from . import entities as entities_mod
 from . import redact as redact_mod
 from . import segment as segment_mod
 from .embed import Embedder, EmbeddingCache, cache_key, embed
-from .entities import Entity, EntityTagger, gazetteer_names, load_gazetteer
-from .redact import RedactedSpan, Redaction, Redactor
+from .entities import Entity, EntityTagger, gazetteer_names
+from .redact import RedactedSpan, Redaction, Redactor, render
 from .redact_names import NOT_NAMES
 from .schema import UNDERSTOOD, UNITS
-from .store import Store, StoreWriter
+from .store import Store, StoreWriter, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,9 @@ class UnderstandStage:
         if getattr(self, "gazetteer_", None) is None:
             company: list[str] = []
             if self.taxonomy is not None:
-                self.gazetteer_ = load_gazetteer(self.taxonomy)
-                company = company_names(self.taxonomy)
+                taxonomy = load_taxonomy(self.taxonomy)
+                self.gazetteer_ = taxonomy.gazetteer
+                company = list(taxonomy.company)
             else:
                 self.gazetteer_ = self.gazetteer or {}
             self.company_ = company
@@ -293,24 +294,6 @@ def understand(
 # ----------------------------------------------------------------------------------- pieces
 
 
-def company_names(taxonomy: str | Path) -> list[str]:
-    """The ``company`` entry of a taxonomy file (a name or a list of names)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(taxonomy).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read the taxonomy: {e}", path=str(taxonomy)) from e
-    value = data.get("company") if isinstance(data, dict) else None
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ConfigError("must be a name or a list of names", path=str(taxonomy), key="company")
-
-
 def analyze_texts(
     texts: Sequence[str], *, redactor: Redactor, tagger: EntityTagger, gate: bool = True
 ) -> tuple[list[Redaction], list[list[Entity]]]:
@@ -342,14 +325,7 @@ def merge_spans(text: str, spans: Iterable[RedactedSpan]) -> Redaction:
             merged[-1][1] = max(merged[-1][1], s.end)
         else:
             merged.append([s.start, s.end, s.type])
-    out, kept, pos = [], [], 0
-    for start, end, kind in merged:
-        out.append(text[pos:start])
-        out.append(f"<{kind}>")
-        kept.append(RedactedSpan(start, end, kind))
-        pos = end
-    out.append(text[pos:])
-    return Redaction("".join(out), tuple(kept))
+    return render(text, [RedactedSpan(*span) for span in merged])
 
 
 def map_entities(found: Iterable[Entity], spans: Sequence[RedactedSpan]) -> list[Entity]:
@@ -562,7 +538,7 @@ def update_units(
     """
     started = time.perf_counter()
     now = datetime.now(UTC)
-    run_id = run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run_id = run_id or new_run_id(now)
     if not isinstance(store, Store):
         store = Store.open(store)
     if stage.cache is None:
