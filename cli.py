@@ -1,7 +1,8 @@
 """The ``silobridge`` command line: a thin typer layer over the library.
 
 This module holds the app, the shared options and error handling, and the ingest-side
-commands; :mod:`silobridge.cli_stages` the later stages'. Only these two modules print.
+commands; :mod:`silobridge.cli_stages` the later stages' and :mod:`silobridge.cli_discover`
+theme discovery's. Only these modules print.
 Diagnostics go to stderr; ``--json`` output goes to stdout alone.
 
 Exit codes:
@@ -351,6 +352,7 @@ def demo(
     (the first run embeds about 4,500 distinct texts: a few minutes on 2 cores; a re-run only
     what changed).
     """
+    from .cli_discover import _discover, _print_discover
     from .cli_stages import (
         _classify,
         _print_classify,
@@ -367,6 +369,7 @@ def demo(
         result = run_ingest(list(cfg.sources.values()), store, config_hash=cfg.config_hash())
         understood = _understand(cfg, store)
         classified = _classify(cfg, store)
+        discovered = _discover(cfg, store)
         opened = Store.open(store)
         items = opened.items(columns=["source_name", "function", "channel"])
         units = opened.units(columns=["function", "entities", "redacted"])
@@ -377,6 +380,7 @@ def demo(
             )
             summary["understand"] = understood.to_dict()
             summary["classify"] = classified.stats
+            summary["discover"] = discovered.stats
             summary["units_by_function"] = (
                 units["function"].fillna("unknown").value_counts().to_dict()
             )
@@ -385,6 +389,7 @@ def demo(
         _print_ingest(result)
         _print_understand(understood)
         _print_classify(classified)
+        _print_discover(discovered)
         table = Table(title="Items in the store by source and function", title_justify="left")
         pivot = items.fillna({"function": "unknown"}).pivot_table(
             index="source_name", columns="function", aggfunc="size", fill_value=0
@@ -554,7 +559,7 @@ class _errors:
 
 # The later stages' commands (understand, classify, taxonomy, run, eval, label) register
 # themselves on ``app``; imported last, when everything above exists.
-from . import cli_stages  # noqa: E402, F401
+from . import cli_discover, cli_stages  # noqa: E402, F401
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def run(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The main job: every stage in order (ingest, understand, classify), each a run of its own.
+    """The main job: every stage in order (ingest, understand, classify, discover), each a run.
 
     Exit code 3 means it finished but quarantined some records.
     """
@@ -179,21 +179,29 @@ def run(
                 progress=progress,
             )
         understood = _understand(cfg, store_path, full=full)
-        classified = _classify(cfg, store_path)
+        classified = _classify(cfg, store_path) if cfg.taxonomy else None
+        from .cli_discover import _discover, _print_discover
+
+        discovered = _discover(cfg, store_path)
         if as_json:
             print(
                 json.dumps(
                     {
                         "ingest": ingested.to_dict(),
                         "understand": understood.to_dict(),
-                        "classify": {"run_id": classified.run_id, **classified.stats},
+                        "classify": {"run_id": classified.run_id, **classified.stats}
+                        if classified
+                        else None,
+                        "discover": {"run_id": discovered.run_id, **discovered.stats},
                     }
                 )
             )
         else:
             _print_ingest(ingested)
             _print_understand(understood)
-            _print_classify(classified)
+            if classified:
+                _print_classify(classified)
+            _print_discover(discovered)
         if ingested.totals.quarantined:
             raise typer.Exit(EXIT_QUARANTINED)
 

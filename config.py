@@ -13,6 +13,11 @@ Example::
     model = "all-MiniLM-L6-v2"  # or the folder of a sentence-transformers model
     batch_size = 64
 
+    [discover]
+    min_size = 5                # smallest discovered theme, in units
+    match_threshold = 0.8       # centroid similarity: the same theme as last run's
+    seed = 0
+
     [sources.support_tickets]
     connector = "zendesk"
     path = "data/sample/zendesk"
@@ -49,7 +54,8 @@ _SOURCE_KEYS = ("connector", "path", "function", "channel", "enabled")
 _STORE_KEYS = ("path", "retention_days")
 _UNDERSTAND_KEYS = ("taxonomy",)
 _EMBED_KEYS = ("model", "batch_size")
-_TOP_KEYS = ("store", "understand", "embed", "sources")
+_DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
+_TOP_KEYS = ("store", "understand", "embed", "discover", "sources")
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -108,6 +114,7 @@ class Config:
     taxonomy: Path | None = None
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
+    discover: dict[str, Any] = field(default_factory=dict)
 
     def config_hash(self) -> str:
         return _hash(
@@ -116,6 +123,7 @@ class Config:
                 "sources": {n: s.config_hash() for n, s in sorted(self.sources.items())},
                 "taxonomy": str(self.taxonomy) if self.taxonomy else None,
                 "embed": [self.embed_model, self.embed_batch_size],
+                "discover": self.discover,
             }
         )
 
@@ -170,6 +178,26 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             f"must be a whole number >= 1; got {batch_size!r}", path=where, key="embed.batch_size"
         )
+    discover = _table(data, "discover", _DISCOVER_KEYS, where)
+    for key, low, high, kind in (
+        ("min_size", 2, None, int),
+        ("seed", 0, None, int),
+        ("match_threshold", 0.0, 1.0, float),
+    ):
+        value = discover.get(key)
+        if value is None:
+            continue
+        ok = not isinstance(value, bool) and isinstance(
+            value, (int, float) if kind is float else int
+        )
+        if not ok or value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise ConfigError(
+                f"must be a {'number' if kind is float else 'whole number'} {bounds}; "
+                f"got {value!r}",
+                path=where,
+                key=f"discover.{key}",
+            )
     sources_data = data.get("sources", {})
     if not isinstance(sources_data, dict):
         raise ConfigError("must be a table of [sources.NAME] tables", path=where, key="sources")
@@ -186,6 +214,7 @@ def load_config(path: str | Path) -> Config:
         taxonomy=taxonomy,
         embed_model=model,
         embed_batch_size=batch_size,
+        discover=discover,
     )
 
 

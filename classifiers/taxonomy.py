@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,3 +291,99 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
         company=companies,
         gazetteer=load_gazetteer(path) if data.get("gazetteer") else {},
     )
+
+
+def add_theme(
+    path: str | Path,
+    *,
+    theme_id: str,
+    name: str,
+    description: str,
+    parent: str | None = None,
+    examples: Sequence[str] = (),
+    keywords: Sequence[str] = (),
+) -> Theme:
+    """Add a theme to a taxonomy file, keeping the rest of the file (comments too) as it is.
+
+    The theme goes at the end of ``parent``'s children (a leaf), or at the end of the top-level
+    themes. The new file is validated before it replaces the old one (atomically).
+
+    Raises:
+        ConfigError: if the id is invalid or taken, the parent is unknown or is itself a child,
+            or the file's themes are not written in block style (one ``- id:`` per line).
+    """
+    path = Path(path)
+    taxonomy = load_taxonomy(path)
+    where = str(path)
+    if not ID_PATTERN.match(theme_id):
+        raise ConfigError(f"id {theme_id!r} must be lower_snake_case (a-z, 0-9, _)", path=where)
+    if any(t.id == theme_id for t in taxonomy.themes):
+        raise ConfigError(f"a theme with id {theme_id!r} exists already", path=where)
+    text = path.read_text(encoding="utf-8")
+    root = yaml.compose(text)
+    assert isinstance(root, yaml.MappingNode)
+    themes_node = _child(root, "themes")
+    if parent is not None:
+        try:
+            if taxonomy.theme(parent).parent is not None:
+                raise ConfigError(
+                    f"{parent!r} is a child theme; pick a top-level theme as the parent",
+                    path=where,
+                )
+        except KeyError:
+            top = ", ".join(t.id for t in taxonomy.themes if t.parent is None)
+            raise ConfigError(f"no theme {parent!r}; top-level themes: {top}", path=where) from None
+        entries = themes_node.value if isinstance(themes_node, yaml.SequenceNode) else []
+        parent_node = next(n for n in entries if _scalar(_child(n, "id")) == parent)
+        seq = _child(parent_node, "children")
+    else:
+        seq = themes_node
+    if not isinstance(seq, yaml.SequenceNode) or seq.flow_style or not seq.value:
+        raise ConfigError(
+            "themes must be written in block style (one '- id:' entry per line) to add one",
+            path=where,
+        )
+    last = seq.value[-1]
+    lines = text.splitlines(keepends=True)
+    dash = lines[seq.value[0].start_mark.line].index("-")
+    end = last.end_mark
+    # the entry ends where the next token starts: before that line when only indentation
+    # precedes the token; then above the blank and comment lines that follow the entry
+    at = (
+        end.line
+        if end.line >= len(lines) or not lines[end.line][: end.column].strip()
+        else (end.line + 1)
+    )
+    while at > last.start_mark.line + 1 and lines[at - 1].strip()[:1] in ("", "#"):
+        at -= 1
+    pad = " " * dash
+    entry = [f"{pad}- id: {theme_id}\n", f"{pad}  name: {json.dumps(name)}\n"]
+    entry.append(f"{pad}  description: {json.dumps(description)}\n")
+    if examples:
+        entry.append(f"{pad}  examples: {json.dumps(list(examples), ensure_ascii=False)}\n")
+    if keywords:
+        entry.append(f"{pad}  keywords: {json.dumps(list(keywords), ensure_ascii=False)}\n")
+    if at > 0 and at <= len(lines) and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += "\n"
+    new_text = "".join(lines[:at] + entry + lines[at:])
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    try:
+        added = load_taxonomy(tmp).theme(theme_id)
+    except (ConfigError, KeyError) as e:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"adding {theme_id!r} would break the file: {e}", path=where) from e
+    os.replace(tmp, path)
+    return added
+
+
+def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if _scalar(k) == key:
+                return v
+    return None
+
+
+def _scalar(node: yaml.Node | None) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None

@@ -163,6 +163,53 @@ CLASSIFIED = pa.schema(
     ]
 )
 
+# One row per unit that theme discovery looked at: the discovered theme it belongs to, if any.
+DISCOVERED = pa.schema(
+    [
+        pa.field("unit_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source_name", pa.string(), nullable=False),
+        pa.field("theme_id", pa.string()),
+        pa.field("similarity", pa.float64()),
+        pa.field("assigned_by", pa.string(), nullable=False),
+        pa.field("algorithm", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+# The theme registry: every discovered theme ever, never deleted, so an id is never reused.
+THEMES = pa.schema(
+    [
+        pa.field("theme_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("label_source", pa.string(), nullable=False),
+        pa.field("terms", pa.list_(pa.string())),
+        pa.field("representatives", pa.list_(pa.string())),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("merged_into", pa.string()),
+        pa.field("split_from", pa.string()),
+        pa.field("promoted_to", pa.string()),
+        pa.field("radius", pa.float64()),
+        pa.field("centroid", pa.list_(pa.float32())),
+        pa.field("model_id", pa.string(), nullable=False),
+        pa.field("first_run_id", pa.string(), nullable=False),
+        pa.field("last_run_id", pa.string(), nullable=False),
+    ]
+)
+
+# What happened to themes, run by run: created, merged, split, retired, renamed, promoted.
+THEME_EVENTS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("at", UTC_TS, nullable=False),
+        pa.field("event", pa.string(), nullable=False),
+        pa.field("theme_id", pa.string(), nullable=False),
+        pa.field("other_ids", pa.list_(pa.string())),
+        pa.field("detail", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "items": ITEMS,
     "quarantine": QUARANTINE,
@@ -170,10 +217,14 @@ TABLES: dict[str, pa.Schema] = {
     "units": UNITS,
     "understood": UNDERSTOOD,
     "classified": CLASSIFIED,
+    "discovered": DISCOVERED,
+    "themes": THEMES,
+    "theme_events": THEME_EVENTS,
 }
 
-# Keys: a row with the same key replaces the stored one. Every table is partitioned by
-# source_name, which leads every key.
+# Keys: a row with the same key replaces the stored one. The tables of source data are
+# partitioned by source_name, which leads their keys; the theme registry and its events span
+# sources and are rewritten whole.
 KEYS: dict[str, tuple[str, ...]] = {
     "items": ("source_name", "native_id"),
     "quarantine": ("source_name", "quarantine_id"),
@@ -181,4 +232,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "units": ("source_name", "unit_id"),
     "understood": ("source_name", "item_id"),
     "classified": ("source_name", "unit_id"),
+    "discovered": ("source_name", "unit_id"),
+    "themes": ("theme_id",),
+    "theme_events": ("run_id", "event", "theme_id"),
+}
+
+PARTITIONS: dict[str, list[str]] = {
+    name: [] if name in ("themes", "theme_events") else ["source_name"] for name in TABLES
 }

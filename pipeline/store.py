@@ -146,7 +146,7 @@ class Store:
                     str(path),
                     table_schema,
                     mode="ignore",
-                    partition_by=["source_name"],
+                    partition_by=schema.PARTITIONS[name] or None,
                     name=name,
                     configuration=_retention_config(retention_days),
                 )
