@@ -28,11 +28,14 @@ lint: $(BIN)/.installed
 	mkdir -p .mypy-src && ln -sfn .. .mypy-src/silobridge
 	cd .mypy-src && MYPYPATH=. ../$(BIN)/mypy --config-file ../pyproject.toml \
 		-p silobridge.pipeline -p silobridge.extractors -p silobridge.config \
-		-p silobridge.cli -m silobridge.cli_stages -m silobridge.cli_discover -p silobridge.errors -p silobridge.classifiers
+		-p silobridge.cli -m silobridge.cli_stages -m silobridge.cli_discover -p silobridge.errors \
+		-p silobridge.classifiers
 
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_understand.py
+	$(BIN)/python benchmarks/bench_discover.py
 
 sample: $(BIN)/.installed
 	$(BIN)/python data/sample/generate.py --out data/sample

@@ -53,9 +53,14 @@ def _discover(cfg: Config | None, store_path: Path, *, rebuild: bool = False) ->
     from .pipeline.cluster import DiscoverStage, update_themes
 
     settings = cfg.discover if cfg else {}
+    company: tuple[str, ...] = ()
+    if cfg and cfg.taxonomy:
+        from .classifiers.taxonomy import load_taxonomy
+
+        company = load_taxonomy(cfg.taxonomy).company
     return update_themes(
         store_path,
-        stage=DiscoverStage(**settings),
+        stage=DiscoverStage(**settings, stop_words=company),
         rebuild=rebuild,
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",

@@ -55,6 +55,24 @@ def per_theme_ids(counts: dict, taxonomy_ids: set[str]) -> list[str]:
     return sorted(t for t in counts if t in taxonomy_ids)
 
 
+def planted_themes(store) -> dict[str, set[str]]:
+    """``{item_id: planted theme ids}`` of the sample's ground truth, by the store's item ids.
+
+    Slack truth is per message; the store holds threads: a thread's truth is the union.
+    """
+    items = store.items(columns=["item_id", "source_name", "native_id"])
+    truth = json.loads((ROOT / "data/sample/ground_truth.json").read_text())
+    item_of = {(r.source_name, r.native_id): r.item_id for r in items.itertuples()}
+    planted: dict[str, set[str]] = defaultdict(set)
+    for entry in truth["items"]:
+        key = (entry["source"], entry["native_id"])
+        if key not in item_of and "thread_ts" in entry:
+            key = (entry["source"], f"{entry['native_id'].split(':')[0]}:{entry['thread_ts']}")
+        if key in item_of:
+            planted[item_of[key]].update(entry["themes"])
+    return planted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=ROOT / ".silobridge-demo")
@@ -70,20 +88,9 @@ def main() -> None:
     from silobridge.classifiers.taxonomy import load_taxonomy
 
     store = silobridge.open_store(args.store)
-    items = store.items(columns=["item_id", "source_name", "native_id"])
     labels = store.read("classified").to_pandas()
-    truth = json.loads((ROOT / "data/sample/ground_truth.json").read_text())
     taxonomy_ids = {t.id for t in load_taxonomy(ROOT / "data/taxonomy.yaml").leaves}
-
-    # Slack truth is per message; the store holds threads: a thread's truth is the union
-    item_of = {(r.source_name, r.native_id): r.item_id for r in items.itertuples()}
-    planted: dict[str, set[str]] = defaultdict(set)
-    for entry in truth["items"]:
-        key = (entry["source"], entry["native_id"])
-        if key not in item_of and "thread_ts" in entry:
-            key = (entry["source"], f"{entry['native_id'].split(':')[0]}:{entry['thread_ts']}")
-        if key in item_of:
-            planted[item_of[key]].update(entry["themes"])
+    planted = planted_themes(store)
 
     def item_counts(labels) -> dict[str, Counter]:
         predicted: dict[str, set[str]] = defaultdict(set)

@@ -38,7 +38,9 @@ _FILLER = frozenset(
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | _FILLER
 
 
-def candidate_terms(text: str, *, max_words: int = 3) -> list[str]:
+def candidate_terms(
+    text: str, *, max_words: int = 3, stop_words: frozenset[str] = STOP_WORDS
+) -> list[str]:
     """The n-grams of ``text`` that may name a theme (lower case), within clauses."""
     terms = []
     for clause in _BREAK.split(text.replace("\u2019", "'")):
@@ -46,7 +48,7 @@ def candidate_terms(text: str, *, max_words: int = 3) -> list[str]:
         for n in range(1, max_words + 1):
             for i in range(len(tokens) - n + 1):
                 gram = tokens[i : i + n]
-                if gram[0] in STOP_WORDS or gram[-1] in STOP_WORDS:
+                if gram[0] in stop_words or gram[-1] in stop_words:
                     continue
                 if any(t.isdigit() for t in gram) or (n == 1 and len(gram[0]) < 3):
                     continue
@@ -55,14 +57,19 @@ def candidate_terms(text: str, *, max_words: int = 3) -> list[str]:
 
 
 def ctfidf_terms(
-    texts: Sequence[str], labels: Sequence[int] | np.ndarray, *, top: int = 10
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    top: int = 10,
+    stop_words: Sequence[str] = (),
 ) -> dict[int, list[tuple[str, float]]]:
     """Each cluster's ``top`` terms with their c-TF-IDF score (clusters ``< 0`` are skipped).
 
     A term must occur in at least two of the cluster's texts (one customer's wording is not a
-    theme's), unless the cluster has fewer than four texts.
+    theme's), unless the cluster has fewer than four texts or no term is shared.
     """
     labels = np.asarray(labels)
+    stops = STOP_WORDS | {w.lower() for name in stop_words for w in name.split()}
     clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
     counts: dict[int, Counter[str]] = {c: Counter() for c in clusters}
     docs: dict[int, Counter[str]] = {c: Counter() for c in clusters}
@@ -70,7 +77,7 @@ def ctfidf_terms(
     for text, c in zip(texts, labels.tolist(), strict=True):
         if c < 0:
             continue
-        terms = candidate_terms(text)
+        terms = candidate_terms(text, stop_words=stops)
         counts[c].update(terms)
         docs[c].update(set(terms))
         words[c] += max(1, len(text.split()))
@@ -84,7 +91,7 @@ def ctfidf_terms(
     out = {}
     for c in clusters:
         size = max(1, words[c])
-        need = 2 if n_texts[c] >= 4 else 1
+        need = 2 if n_texts[c] >= 4 and max(docs[c].values(), default=0) >= 2 else 1
         scored = [
             (term, (n / size) * np.log(1 + average_words / total[term]))
             for term, n in counts[c].items()
@@ -95,31 +102,68 @@ def ctfidf_terms(
     return out
 
 
-def _label_candidates(terms: list[tuple[str, float]]) -> list[str]:
-    """Labels a cluster could carry, best first: its phrases, then pairs of its words."""
+_NOUNS = {"NOUN", "PROPN"}
+_MODIFIERS = {"ADJ", "NOUN", "PROPN", "NUM"}
+_LINKS = {"of", "for", "and", "or", "in", "with", "on"}
+
+
+def noun_phrases(phrases: Sequence[str]) -> set[str]:
+    """The ``phrases`` that read as noun phrases ("data residency", "plan or region"), by
+    spaCy's tagger: adjectives and nouns ending in a noun, with at most a linking word ("of",
+    "and", ...) inside."""
+    from ..pipeline.nlp import load_pipeline
+
+    nlp = load_pipeline()
+    keep = {"tok2vec", "tagger", "attribute_ruler"}
+    disabled = [p for p in nlp.pipe_names if p not in keep]
+    out = set()
+    for doc in nlp.pipe(list(phrases), disable=disabled, batch_size=256):
+        tokens = list(doc)
+        if len(tokens) < 2 or tokens[-1].pos_ not in _NOUNS:
+            continue
+        inner = tokens[1:-1]
+        if tokens[0].pos_ in _MODIFIERS and all(
+            t.pos_ in _MODIFIERS or t.lower_ in _LINKS for t in inner
+        ):
+            out.add(doc.text)
+    return out
+
+
+def _label_candidates(terms: list[tuple[str, float]], nps: set[str] | None = None) -> list[str]:
+    """Labels a cluster could carry, best first: its noun phrases, its other phrases, then
+    pairs of its words."""
+    score = dict(terms)
     phrases = [t for t, _ in terms if len(t.split()) >= 2]
     # a phrase inside a longer one that scores nearly as well reads worse than the longer one
     ranked = []
     for t in phrases:
         longer = [
-            p
-            for p, s in terms
-            if p != t and f" {t} " in f" {p} " and s >= 0.8 * dict(terms)[t] and len(p.split()) <= 3
+            p for p in phrases if p != t and f" {t} " in f" {p} " and score[p] >= 0.8 * score[t]
         ]
         ranked.append(longer[0] if longer else t)
+    if nps is not None:
+        ranked = [t for t in ranked if t in nps] + [t for t in ranked if t not in nps]
     words = [t for t, _ in terms if len(t.split()) == 1]
     pairs = [f"{a} {b}" for i, a in enumerate(words) for b in words[i + 1 :]]
     return list(dict.fromkeys([*ranked, *pairs]))
 
 
 def distinct_labels(
-    terms: dict[int, list[tuple[str, float]]], sizes: dict[int, int]
+    terms: dict[int, list[tuple[str, float]]],
+    sizes: dict[int, int],
+    nps: set[str] | None = None,
 ) -> dict[int, str]:
-    """One label per cluster, no two alike; larger clusters choose first."""
+    """One label per cluster, no two alike; larger clusters choose first.
+
+    Args:
+        terms: Each cluster's scored terms (:func:`ctfidf_terms`).
+        sizes: Each cluster's size.
+        nps: Terms that are noun phrases (:func:`noun_phrases`): preferred as labels.
+    """
     used: set[str] = set()
     out = {}
     for c in sorted(terms, key=lambda c: (-sizes.get(c, 0), c)):
-        candidates = _label_candidates(terms[c])
+        candidates = _label_candidates(terms[c], nps)
         label = next((t for t in candidates if t not in used), None)
         if label is None:
             base = candidates[0] if candidates else "theme"

@@ -36,8 +36,13 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
 
 from .. import __version__
-from ..classifiers.cluster import ThemeClusterer, assign, normalize
-from ..classifiers.keyphrases import _label_candidates, ctfidf_terms, representatives
+from ..classifiers.cluster import ThemeClusterer, assign, normalize, theme_radius
+from ..classifiers.keyphrases import (
+    _label_candidates,
+    ctfidf_terms,
+    noun_phrases,
+    representatives,
+)
 from .schema import DISCOVERED, THEME_EVENTS, THEMES
 from .store import Store, new_run_id
 
@@ -64,6 +69,7 @@ def describe(
     keep: dict[int, str] | None = None,
     fixed: dict[int, str] | None = None,
     n_representatives: int = 5,
+    stop_words: Sequence[str] = (),
 ) -> Themes:
     """Label, top terms and representatives of each cluster ``>= 0`` of ``labels``.
 
@@ -72,16 +78,18 @@ def describe(
             five best candidates (labels do not flicker from run to run).
         fixed: Labels people gave (renamed themes): kept as they are, and no other theme
             takes them.
+        stop_words: More words no term starts or ends with (the company's own name).
     """
     keep, fixed = keep or {}, fixed or {}
-    scored = ctfidf_terms(texts, labels, top=15)
+    scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words)
     sizes = Counter(int(c) for c in labels if c >= 0)
+    nps = noun_phrases(sorted({t for terms in scored.values() for t, _ in terms if " " in t}))
     used = set(fixed.values())
     names: dict[int, str] = dict(fixed)
     for c in sorted(scored, key=lambda c: (-sizes[c], c)):
         if c in fixed:
             continue
-        candidates = _label_candidates(scored[c])
+        candidates = _label_candidates(scored[c], nps)
         previous = keep.get(c)
         if previous in candidates[:5] and previous not in used:
             label = previous
@@ -150,6 +158,8 @@ class DiscoverStage:
             theme as a registered one.
         seed: Random seed of the clustering.
         clusterer: The clustering estimator (default :class:`ThemeClusterer`).
+        stop_words: Words that never start or end a label (the company's own names: every
+            customer says them).
     """
 
     def __init__(
@@ -159,11 +169,13 @@ class DiscoverStage:
         match_threshold: float = 0.8,
         seed: int = 0,
         clusterer: ThemeClusterer | None = None,
+        stop_words: Sequence[str] = (),
     ):
         self.min_size = min_size
         self.match_threshold = match_threshold
         self.seed = seed
         self.clusterer = clusterer
+        self.stop_words = tuple(stop_words)
 
     def make_clusterer(self) -> ThemeClusterer:
         if self.clusterer is not None:
@@ -399,10 +411,7 @@ class _Plan:
         for i in range(len(ids)):
             members = X[labels == i]
             centers[i] = normalize(members.mean(axis=0, keepdims=True))[0]
-            sim = members @ centers[i]
-            radius[i] = min(
-                float(np.quantile(sim, clusterer.outlier_quantile)), clusterer.min_similarity
-            )
+            radius[i] = theme_radius(members @ centers[i], clusterer)
         sim_to_own = np.where(
             labels >= 0, np.einsum("ij,ij->i", X, centers[np.maximum(labels, 0)]), np.nan
         )
@@ -416,6 +425,7 @@ class _Plan:
             centers,
             keep={index[t]: lab for t, lab in zip(auto["theme_id"], auto["label"], strict=True)},
             fixed={index[t]: lab for t, lab in zip(user["theme_id"], user["label"], strict=True)},
+            stop_words=self.stage.stop_words,
         )
         unit_ids = units["unit_id"].to_numpy()
         for i, theme_id in enumerate(ids):
@@ -602,6 +612,7 @@ def evaluate_cluster(
             min_size=base.min_size,
             match_threshold=base.match_threshold,
             seed=seed + r,
+            stop_words=base.stop_words,
             clusterer=clone(base.clusterer).set_params(random_state=seed + r)
             if base.clusterer is not None
             else None,

@@ -129,6 +129,8 @@ def test_cli_run_ingests_then_understands_and_exits_3_for_quarantine(tmp_path: P
     data = json.loads(result.stdout)
     assert data["ingest"]["new"] == 2
     assert data["understand"]["items_processed"] == 2
+    # discovery looks at the units the taxonomy left unassigned
+    assert data["discover"]["units"] == data["classify"]["unassigned"]
     units = Store.open(tmp_path / "st").units()
     assert len(units) == 2
     assert {e["id"] for ents in units["entities"] for e in ents} >= {"sso_saml"}
@@ -187,3 +189,40 @@ def test_cli_eval_classify_names_a_missing_column(tmp_path: Path):
     result = runner.invoke(app, ["eval", "classify", "--data", str(test), "--labels", str(test)])
     assert result.exit_code == EXIT_CONFIG
     assert "no column 'text'; columns: utterance, intent" in result.stderr
+
+
+def test_cli_eval_cluster_finds_the_groups_and_prints_the_metrics(tmp_path: Path, embedder):
+    groups = {
+        "billing": ["We were charged twice this month.", "The invoice total is wrong.",
+                    "Please refund the double charge.", "Our card payment failed.",
+                    "Why did the price on my invoice go up?", "I need last month's bill."],
+        "login": ["SSO login fails with an invalid assertion.", "I cannot sign in any more.",
+                  "Okta redirects me in a loop.", "SAML sign-in is broken for our team.",
+                  "The login page rejects my password.", "Single sign-on stopped working today."],
+        "export": ["The CSV export is empty.", "Exporting the report to Excel times out.",
+                   "Our data download fails halfway.", "The exported file is corrupted.",
+                   "CSV export never finishes.", "Downloaded spreadsheets have no rows."],
+    }  # fmt: skip
+    data = tmp_path / "data.csv"
+    data.write_text(
+        "text,label\n" + "".join(f'"{t}",{y}\n' for y, texts in groups.items() for t in texts)
+    )
+    args = ["eval", "cluster", "--data", str(data), "--cache", str(tmp_path / "c")]
+    result = runner.invoke(app, [*args, "--min-size", "3", "--runs", "2", "--json"])
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert set(metrics) >= {"nmi", "ari", "n_themes", "n_classes", "outlier_share", "seconds"}
+    assert metrics["n_classes"] == 3 and metrics["n_themes"] == 3
+    assert metrics["ari"] == 1.0 and metrics["run_to_run_ari"] == 1.0
+    printed = runner.invoke(app, [*args, "--min-size", "3", "--runs", "1"])
+    assert "NMI 1.0000" in printed.stdout and "Largest themes" in printed.stdout
+
+
+def test_cli_themes_on_a_store_without_themes_and_an_unknown_id(tmp_path: Path):
+    store = tmp_path / "st"
+    Store.open(store, create=True)
+    listed = runner.invoke(app, ["themes", "--store", str(store)])
+    assert listed.exit_code == 0 and "No discovered themes" in listed.stdout
+    renamed = runner.invoke(app, ["themes", "--store", str(store), "rename", "D0009", "Billing"])
+    assert renamed.exit_code == EXIT_CONFIG
+    assert "No discovered theme 'D0009'" in renamed.stderr
