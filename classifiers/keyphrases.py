@@ -152,6 +152,9 @@ def distinct_labels(
     terms: dict[int, list[tuple[str, float]]],
     sizes: dict[int, int],
     nps: set[str] | None = None,
+    *,
+    keep: dict[int, str] | None = None,
+    fixed: dict[int, str] | None = None,
 ) -> dict[int, str]:
     """One label per cluster, no two alike; larger clusters choose first.
 
@@ -159,13 +162,23 @@ def distinct_labels(
         terms: Each cluster's scored terms (:func:`ctfidf_terms`).
         sizes: Each cluster's size.
         nps: Terms that are noun phrases (:func:`noun_phrases`): preferred as labels.
+        keep: A cluster's previous label, kept while it is still among its five best
+            candidates (labels do not flicker from run to run).
+        fixed: Labels people gave: kept as they are, and no other cluster takes them.
     """
-    used: set[str] = set()
-    out = {}
+    keep, fixed = keep or {}, fixed or {}
+    used = set(fixed.values())
+    out = dict(fixed)
     for c in sorted(terms, key=lambda c: (-sizes.get(c, 0), c)):
+        if c in fixed:
+            continue
         candidates = _label_candidates(terms[c], nps)
-        label = next((t for t in candidates if t not in used), None)
-        if label is None:
+        previous = keep.get(c)
+        if previous is not None and previous in candidates[:5] and previous not in used:
+            label = previous
+        else:
+            label = next((t for t in candidates if t not in used), "")
+        if not label:
             base = candidates[0] if candidates else "theme"
             n = 2
             while f"{base} ({n})" in used:

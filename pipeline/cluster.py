@@ -37,14 +37,9 @@ from sklearn.base import clone
 
 from .. import __version__
 from ..classifiers.cluster import ThemeClusterer, assign, normalize, theme_radius
-from ..classifiers.keyphrases import (
-    _label_candidates,
-    ctfidf_terms,
-    noun_phrases,
-    representatives,
-)
+from ..classifiers.keyphrases import ctfidf_terms, distinct_labels, noun_phrases, representatives
 from .schema import DISCOVERED, THEME_EVENTS, THEMES
-from .store import Store, new_run_id
+from .store import Store, StoreWriter, new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -80,25 +75,10 @@ def describe(
             takes them.
         stop_words: More words no term starts or ends with (the company's own name).
     """
-    keep, fixed = keep or {}, fixed or {}
     scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words)
     sizes = Counter(int(c) for c in labels if c >= 0)
     nps = noun_phrases(sorted({t for terms in scored.values() for t, _ in terms if " " in t}))
-    used = set(fixed.values())
-    names: dict[int, str] = dict(fixed)
-    for c in sorted(scored, key=lambda c: (-sizes[c], c)):
-        if c in fixed:
-            continue
-        candidates = _label_candidates(scored[c], nps)
-        previous = keep.get(c)
-        if previous in candidates[:5] and previous not in used:
-            label = previous
-        else:
-            label = next((t for t in candidates if t not in used), None) or _numbered(
-                candidates[0] if candidates else "theme", used
-            )
-        names[c] = label
-        used.add(label)
+    names = distinct_labels(scored, sizes, nps, keep=keep, fixed=fixed)
     reps = {}
     texts = list(texts)
     for c in scored:
@@ -112,13 +92,6 @@ def describe(
         terms={c: [t for t, _ in scored[c][:10]] for c in scored},
         representatives=reps,
     )
-
-
-def _numbered(base: str, used: set[str]) -> str:
-    n = 2
-    while f"{base} ({n})" in used:
-        n += 1
-    return f"{base} ({n})"
 
 
 def match_centroids(
@@ -472,6 +445,23 @@ class _Plan:
         return DiscoverResult(assignments, self.registry, events, stats)
 
 
+def append_events(writer: StoreWriter, events: pd.DataFrame, *, at: datetime) -> None:
+    """Add ``events`` (``event``, ``theme_id``, ``other_ids``, ``detail``) of the writer's run
+    to the ``theme_events`` table."""
+    if not len(events):
+        return
+    new = events.assign(run_id=writer.run_id, at=at)[THEME_EVENTS.names]
+    writer.replace_all(
+        "theme_events",
+        pa.concat_tables(
+            [
+                writer.read("theme_events").cast(THEME_EVENTS),
+                pa.Table.from_pandas(new, preserve_index=False).cast(THEME_EVENTS),
+            ]
+        ),
+    )
+
+
 def candidates(store: Store) -> tuple[pd.DataFrame, str]:
     """The units theme discovery looks at, and why: the classify stage's unassigned units when
     a taxonomy labelled them, every unit otherwise."""
@@ -531,18 +521,7 @@ def update_themes(
         writer.replace_all(
             "themes", pa.Table.from_pandas(result.themes[THEMES.names], preserve_index=False)
         )
-        if len(result.events):
-            stored = writer.read("theme_events")
-            new = result.events.assign(run_id=run_id, at=now)[THEME_EVENTS.names]
-            writer.replace_all(
-                "theme_events",
-                pa.concat_tables(
-                    [
-                        stored.cast(THEME_EVENTS),
-                        pa.Table.from_pandas(new, preserve_index=False).cast(THEME_EVENTS),
-                    ]
-                ),
-            )
+        append_events(writer, result.events, at=now)
         writer.vacuum(retention_days)
         result.timings["total"] = time.perf_counter() - started
         result.run_id = run_id

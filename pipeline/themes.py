@@ -22,8 +22,8 @@ from .. import __version__
 from ..classifiers.cluster import normalize
 from ..classifiers.taxonomy import Theme, add_theme
 from ..errors import ConfigError
-from .cluster import ACTIVE
-from .schema import DISCOVERED, THEME_EVENTS, THEMES
+from .cluster import ACTIVE, append_events
+from .schema import DISCOVERED, THEMES
 from .store import Store, StoreWriter, new_run_id
 
 
@@ -47,16 +47,7 @@ def _curate(store: Store | str | Path, action: str, change: Any, **details: Any)
         writer.replace_all(
             "themes", pa.Table.from_pandas(themes[THEMES.names], preserve_index=False)
         )
-        stored = writer.read("theme_events").cast(THEME_EVENTS)
-        rows = pd.DataFrame(
-            [{**e, "run_id": run_id, "at": now} for e in events], columns=THEME_EVENTS.names
-        )
-        writer.replace_all(
-            "theme_events",
-            pa.concat_tables(
-                [stored, pa.Table.from_pandas(rows, preserve_index=False).cast(THEME_EVENTS)]
-            ),
-        )
+        append_events(writer, pd.DataFrame(events), at=now)
         writer.commit(
             {
                 "kind": "curate",
