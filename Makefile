@@ -28,7 +28,7 @@ lint: $(BIN)/.installed
 	mkdir -p .mypy-src && ln -sfn .. .mypy-src/silobridge
 	cd .mypy-src && MYPYPATH=. ../$(BIN)/mypy --config-file ../pyproject.toml \
 		-p silobridge.pipeline -p silobridge.extractors -p silobridge.config \
-		-p silobridge.cli -m silobridge.cli_stages -m silobridge.cli_discover -p silobridge.errors \
+		-p silobridge.cli -m silobridge.cli_stages -m silobridge.cli_discover -m silobridge.cli_report -p silobridge.errors \
 		-p silobridge.classifiers
 
 bench: $(BIN)/.installed

@@ -1,8 +1,8 @@
 """The ``silobridge`` command line: a thin typer layer over the library.
 
 This module holds the app, the shared options and error handling, and the ingest-side
-commands; :mod:`silobridge.cli_stages` the later stages' and :mod:`silobridge.cli_discover`
-theme discovery's. Only these modules print.
+commands; :mod:`silobridge.cli_stages` the later stages', :mod:`silobridge.cli_discover`
+theme discovery's and :mod:`silobridge.cli_report` the report's. Only these modules print.
 Diagnostics go to stderr; ``--json`` output goes to stdout alone.
 
 Exit codes:
@@ -353,6 +353,7 @@ def demo(
     what changed).
     """
     from .cli_discover import _discover, _print_discover
+    from .cli_report import _print_report, _report
     from .cli_stages import (
         _classify,
         _print_classify,
@@ -370,6 +371,7 @@ def demo(
         understood = _understand(cfg, store)
         classified = _classify(cfg, store)
         discovered = _discover(cfg, store)
+        reported = _report(cfg, store)
         opened = Store.open(store)
         items = opened.items(columns=["source_name", "function", "channel"])
         units = opened.units(columns=["function", "entities", "redacted"])
@@ -381,6 +383,7 @@ def demo(
             summary["understand"] = understood.to_dict()
             summary["classify"] = classified.stats
             summary["discover"] = discovered.stats
+            summary["report"] = {"path": str(reported.path), **reported.summary}
             summary["units_by_function"] = (
                 units["function"].fillna("unknown").value_counts().to_dict()
             )
@@ -407,6 +410,7 @@ def demo(
             "see what was rejected with `silobridge quarantine --store "
             f"{store}`."
         )
+        _print_report(reported)
 
 
 @app.command()
@@ -559,7 +563,7 @@ class _errors:
 
 # The later stages' commands (understand, classify, taxonomy, run, eval, label) register
 # themselves on ``app``; imported last, when everything above exists.
-from . import cli_discover, cli_stages  # noqa: E402, F401
+from . import cli_discover, cli_report, cli_stages  # noqa: E402, F401
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def run(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The main job: every stage in order (ingest, understand, classify, discover), each a run.
+    """The main job: ingest, understand, classify, discover, then the report.
 
     Exit code 3 means it finished but quarantined some records.
     """
@@ -183,6 +183,9 @@ def run(
         from .cli_discover import _discover, _print_discover
 
         discovered = _discover(cfg, store_path)
+        from .cli_report import _print_report, _report
+
+        reported = _report(cfg, store_path)
         if as_json:
             print(
                 json.dumps(
@@ -193,6 +196,7 @@ def run(
                         if classified
                         else None,
                         "discover": {"run_id": discovered.run_id, **discovered.stats},
+                        "report": {"path": str(reported.path), **reported.summary},
                     }
                 )
             )
@@ -202,6 +206,7 @@ def run(
             if classified:
                 _print_classify(classified)
             _print_discover(discovered)
+            _print_report(reported)
         if ingested.totals.quarantined:
             raise typer.Exit(EXIT_QUARANTINED)
 

@@ -130,8 +130,8 @@ def noun_phrases(phrases: Sequence[str]) -> set[str]:
 
 
 def _label_candidates(terms: list[tuple[str, float]], nps: set[str] | None = None) -> list[str]:
-    """Labels a cluster could carry, best first: its noun phrases, its other phrases, then
-    pairs of its words."""
+    """Labels a cluster could carry, best first: its noun phrases, its other phrases, pairs of
+    its words, then its words."""
     score = dict(terms)
     phrases = [t for t, _ in terms if len(t.split()) >= 2]
     # a phrase inside a longer one that scores nearly as well reads worse than the longer one
@@ -145,7 +145,7 @@ def _label_candidates(terms: list[tuple[str, float]], nps: set[str] | None = Non
         ranked = [t for t in ranked if t in nps] + [t for t in ranked if t not in nps]
     words = [t for t, _ in terms if len(t.split()) == 1]
     pairs = [f"{a} {b}" for i, a in enumerate(words) for b in words[i + 1 :]]
-    return list(dict.fromkeys([*ranked, *pairs]))
+    return list(dict.fromkeys([*ranked, *pairs, *words]))
 
 
 def distinct_labels(

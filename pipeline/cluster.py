@@ -1,8 +1,10 @@
 """The discover stage: themes nobody put in the taxonomy, with ids that stay put across runs.
 
 It looks at the units the classify stage left *unassigned* when a taxonomy is configured, at
-every unit when none is. The store keeps a theme registry (``themes``): every discovered theme
-ever, with its label, top terms, representative units, centroid and status, so that:
+every unit when none is; only at what customers said (not the company's own turns in tickets,
+calls and chats, nor form prompts: :func:`~.segment.customer_voice`). The store keeps a theme
+registry (``themes``): every discovered theme ever, with its label, top terms, representative
+units, centroid and status, so that:
 
 * a **nightly run** (the default) keeps each unit's theme, assigns new units to the nearest
   theme they fall inside (its radius), and clusters only what is left; new clusters whose
@@ -39,6 +41,7 @@ from .. import __version__
 from ..classifiers.cluster import ThemeClusterer, assign, normalize, theme_radius
 from ..classifiers.keyphrases import ctfidf_terms, distinct_labels, noun_phrases, representatives
 from .schema import DISCOVERED, THEME_EVENTS, THEMES
+from .segment import customer_voice
 from .store import Store, StoreWriter, new_run_id
 
 log = logging.getLogger(__name__)
@@ -464,9 +467,11 @@ def append_events(writer: StoreWriter, events: pd.DataFrame, *, at: datetime) ->
 
 def candidates(store: Store) -> tuple[pd.DataFrame, str]:
     """The units theme discovery looks at, and why: the classify stage's unassigned units when
-    a taxonomy labelled them, every unit otherwise."""
+    a taxonomy labelled them, every unit otherwise; never the company's own turns in
+    conversations (:func:`~.segment.customer_voice`)."""
     columns = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
-    units = store.units(columns=columns)
+    units = store.units(columns=[*columns, "role", "channel"])
+    units = units[customer_voice(units)].drop(columns=["role", "channel"])
     labelled = store.read("classified", columns=["unit_id", "theme"]).to_pandas()
     if len(labelled):
         open_ids = set(labelled.loc[labelled["theme"].isna(), "unit_id"])

@@ -70,7 +70,7 @@ from .redact_names import (
 LANGUAGE = "en"
 #: Changes whenever a change here or in :mod:`.redact_names` can change what is redacted; the
 #: understand stage redoes units redacted by another version.
-ALGORITHM = "redact.presidio.v1"
+ALGORITHM = "redact.presidio.v2"
 
 #: Presidio entity type -> placeholder name (the placeholder is ``<NAME>``).
 PLACEHOLDERS = {

@@ -61,6 +61,8 @@ ROLE_MAILBOXES = frozenset((
 ))  # fmt: skip
 _TALK = frozenset({"talk", "speak", "meet", "chat", "hear", "call"})
 _TALK_PREP = frozenset({"to", "with", "from"})
+#: Reporting verbs after a name: "Lucas Moreau says: ...", "Ana mentioned that ..."
+_REPORT = frozenset({"say", "ask", "mention", "tell", "report", "write", "note", "complain"})
 _HEADER_WORDS = frozenset(
     {"from", "to", "cc", "bcc", "attendees", "participants", "owner", "assignee", "requester"}
 )
@@ -164,6 +166,10 @@ _TALKED = frozenset(
     for suffix in ("", "s", "ed", "ing")
 ) | {"spoke", "spoken", "met", "chatted", "chatting", "heard"}
 _LINE_CUES = GREETINGS | {p.split()[0] for p in SIGN_OFFS} | _HEADER_WORDS | {"good", "thank"}
+_REPORTED = frozenset(
+    {"says", "said", "asks", "asked", "mentions", "mentioned", "tells", "told", "reports",
+     "reported", "notes", "noted", "complains", "complained"}
+)  # fmt: skip
 
 
 def needs_tags(doc: Any) -> bool:
@@ -172,6 +178,7 @@ def needs_tags(doc: Any) -> bool:
     They serve to check NER persons (:func:`find_persons`) and the cues that read parts of
     speech or lemmas, or whose names are then looked for again (:func:`_repeats` reads parts
     of speech): a greeting, sign-off or header word opening a line, "talked to", "wrote", a
+    name-like word before "says" (or "asked", "mentioned"...), a
     name-like word before ``:``, ``(`` or ``<`` (speaker labels, addresses) or after a comma
     (vocatives), an ``@``. A doc with no person entity and none of these needs none of it.
     """
@@ -191,6 +198,8 @@ def needs_tags(doc: Any) -> bool:
         if lower in {"wrote", "writes"}:
             return True
         if previous is not None:
+            if lower in _REPORTED and _name_like(previous):
+                return True
             if tok.text in {":", "(", "<"} and (
                 _name_like(previous) or previous.lower_ in _HEADER_WORDS
             ):
@@ -250,9 +259,9 @@ def name_cues(doc: Any) -> list[tuple[int, int, str]]:
     a sign-off line, a ``From:`` or ``Attendees:`` header, a chat mention ``@Tom``
     (:data:`STRONG` cues, whatever the words); a sentence-final vocative, a name before
     ``<address>`` or ``wrote``, a speaker label ``Name:`` at the start of a line, a name after
-    "talked to", a word spelt in an address of the text (:data:`WEAK` cues: "Reset:" and
-    "Mail <...>" fit them too); two or three capitalised words before a bracket (:data:`RARE`:
-    "Workspace Admin (role)" fits too).
+    "talked to" or before "says", a word spelt in an address of the text (:data:`WEAK` cues:
+    "Reset:" and "Mail <...>" fit them too); two or three capitalised words before a bracket
+    (:data:`RARE`: "Workspace Admin (role)" fits too).
     """
     found: list[tuple[int, int, str]] = []
     lines = _lines(doc)
@@ -329,6 +338,13 @@ def name_cues(doc: Any) -> list[tuple[int, int, str]]:
                     found.append((line[s].i, line[t - 1].i + 1, WEAK))
                 elif s < t - 1:
                     found.append((line[s].i, line[t - 1].i + 1, RARE))
+            # Before a reporting verb: "Lucas Moreau says:", "Ana mentioned that"
+            if tok.lemma_ in _REPORT and tok.pos_ in ("VERB", "AUX") and t > 0:
+                s = t
+                while s > 0 and t - s < 3 and _name_like(line[s - 1]):
+                    s -= 1
+                if s < t and line[s].pos_ == "PROPN":
+                    found.append((line[s].i, line[t - 1].i + 1, WEAK))
             # After talking: "Talked to Ana Bianchi (Analytics Lead)", "met with Tom"
             if tok.lemma_ in _TALK and t + 2 < len(line) and line[t + 1].lower_ in _TALK_PREP:
                 j = _name_run(line, t + 2, limit=3)

@@ -1,0 +1,147 @@
+"""The report on the bundled sample against what the sample planted, plus timing and size.
+
+Reads the store ``make demo`` writes (``.silobridge-demo``; the report is built into a temporary
+folder, the store is not changed) and checks, against ``data/sample/ground_truth.json``:
+
+* each planted blind spot's rank among its function's significant "hears more" blind spots
+  (goal: top 5). A planted theme the taxonomy leaves out is matched to the discovered theme
+  holding most of its items;
+* the planted spike: is its theme flagged in its week (all functions together)?
+* flat themes flagged as spikes (every all-functions spike of another theme, in another week).
+
+It also renders the HTML in headless Chromium (Debian's ``chromium``, through Playwright) and
+saves a screenshot to benchmarks/out/report.png; with ``--store`` pointing at a larger store
+(``benchmarks/out/understand-store`` after ``silobridge classify`` and ``discover``), it gives
+the generation time and HTML size at that scale. Results go to benchmarks/out/report.json.
+
+    .venv/bin/python benchmarks/eval_report_sample.py [--store .silobridge-demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+
+def planted_ranks(report, store) -> dict:
+    """Rank of each planted blind spot among its function's significant positive ones."""
+    from eval_classify_sample import planted_themes
+
+    truth = json.loads((ROOT / "data/sample/ground_truth.json").read_text())
+    planted = planted_themes(store)
+    found = store.read("discovered").to_pandas()
+    spots = report.tables["blind_spots"]
+    names = dict(
+        zip(report.tables["themes"]["theme"], report.tables["themes"]["name"], strict=True)
+    )
+    out = {}
+    for spot in truth["blind_spots"]:
+        theme, function = spot["theme"], spot["function"]
+        key = theme
+        if theme not in names:  # left out of the taxonomy: the discovered theme holding it
+            items = {i for i, ts in planted.items() if theme in ts}
+            holders = Counter(
+                t
+                for t, i in zip(found["theme_id"], found["item_id"], strict=True)
+                if i in items and t
+            )
+            key = holders.most_common(1)[0][0] if holders else None
+        mine = spots[(spots["function"] == function) & spots["significant"] & (spots["z"] > 0)]
+        ranks = dict(zip(mine["theme"], mine["rank"], strict=True))
+        out[f"{theme}|{function}"] = {
+            "report_theme": key,
+            "label": names.get(key),
+            "rank": int(ranks[key]) if key in ranks else None,
+            "in_top_5": key in ranks and ranks[key] <= 5,
+        }
+    return out
+
+
+def spike_check(report) -> dict:
+    import pandas as pd
+
+    truth = json.loads((ROOT / "data/sample/ground_truth.json").read_text())["spikes"][0]
+    week = pd.Timestamp(truth["release_date"]).to_period("W-SUN").start_time
+    spikes = report.tables["spikes"]
+    everyone = spikes[spikes["function"] == "All"]
+    planted = everyone[(everyone["theme"] == truth["theme"]) & (everyone["week"] == week)]
+    others = everyone[(everyone["theme"] != truth["theme"]) & (everyone["week"] != week)]
+    same_week = everyone[(everyone["theme"] != truth["theme"]) & (everyone["week"] == week)]
+    return {
+        "planted": f"{truth['theme']} week of {week.date()}",
+        "flagged": bool(len(planted)),
+        "flat_themes_flagged": sorted(set(others["theme"])),
+        "other_themes_flagged_in_the_spike_week": sorted(set(same_week["theme"])),
+    }
+
+
+def screenshot(html: Path, png: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(html.resolve().as_uri())
+        visible = {
+            "heatmap": page.locator("#heatmap table").is_visible(),
+            "blind_spot_cards": page.locator(".blind-spot-card").count(),
+        }
+        page.screenshot(path=str(png))
+        browser.close()
+    return {"console_errors": errors, **visible}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=ROOT / ".silobridge-demo")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "report.json")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+
+    import silobridge
+    from silobridge.classifiers.taxonomy import load_taxonomy
+    from silobridge.pipeline.report import make_report
+
+    store = silobridge.open_store(args.store)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        report = make_report(
+            store, taxonomy=load_taxonomy(ROOT / "data/taxonomy.yaml"), out=Path(tmp)
+        )
+        seconds = time.perf_counter() - t0
+        html = report.path / "report.html"
+        result = {
+            "store": str(args.store),
+            "items": report.summary["items"],
+            "units": report.summary["units"],
+            "seconds": round(seconds, 2),
+            "timings": {k: round(v, 2) for k, v in report.timings.items()},
+            "html_bytes": html.stat().st_size,
+            "files": sum(1 for p in report.path.rglob("*") if p.is_file()),
+        }
+        if (ROOT / ".silobridge-demo").resolve() == args.store.resolve():
+            result["blind_spots"] = planted_ranks(report, store)
+            result["spike"] = spike_check(report)
+        if not args.no_browser:
+            args.out.parent.mkdir(exist_ok=True)
+            result["browser"] = screenshot(html, args.out.with_suffix(".png"))
+    print(json.dumps(result, indent=1, default=str))
+    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

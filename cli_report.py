@@ -1,0 +1,90 @@
+"""The ``silobridge report`` command (registers on :data:`silobridge.cli.app`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .cli import DEFAULT_STORE, ConfigOpt, JsonOpt, StoreOpt, _errors, _load, app, out
+from .config import Config
+
+
+@app.command()
+def report(
+    config: ConfigOpt = None,
+    store: StoreOpt = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            "--accounts",
+            help="CSV or Parquet of accounts (account, arr, optional plan and segment): "
+            "findings carry the ARR of the accounts behind them.",
+        ),
+    ] = None,
+    min_arr: Annotated[
+        float | None,
+        typer.Option("--min-arr", help="Only items of accounts with at least this ARR."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Reports folder (default: STORE/reports)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build the report: who hears which theme, blind spots, trends and spikes, with quotes.
+
+    Writes STORE/reports/<id>/ (report.html, tables as Parquet/CSV/JSON, a Markdown digest per
+    function) and points STORE/reports/latest at it.
+    """
+    with _errors():
+        cfg = _load(config, required=False)
+        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        result = _report(cfg, store_path, accounts=accounts, min_arr=min_arr, out_dir=out_dir)
+        if as_json:
+            print(json.dumps({"path": str(result.path), **result.summary}, default=str))
+        else:
+            _print_report(result)
+
+
+def _report(
+    cfg: Config | None,
+    store_path: Path,
+    *,
+    accounts: Path | None = None,
+    min_arr: float | None = None,
+    out_dir: Path | None = None,
+) -> Any:
+    from .classifiers.taxonomy import load_taxonomy
+    from .pipeline.report import ReportSettings, make_report
+
+    taxonomy = load_taxonomy(cfg.taxonomy) if cfg and cfg.taxonomy else None
+    return make_report(
+        store_path,
+        taxonomy=taxonomy,
+        accounts=accounts,
+        settings=ReportSettings(min_arr=min_arr),
+        out=out_dir,
+    )
+
+
+def _print_report(result: Any) -> None:
+    s = result.summary
+    spots = result.tables["blind_spots"]
+    names = dict(
+        zip(result.tables["themes"]["theme"], result.tables["themes"]["name"], strict=True)
+    )
+    out.print(
+        f"Report on {s['items']} items, {s['themes']} themes, weeks {s['period'][0]} to "
+        f"{s['period'][1]}: {s['blind_spots']} significant blind spots, {s['spikes']} spikes."
+    )
+    for function in s["functions"]:
+        top = spots[(spots["function"] == function) & spots["significant"] & (spots["z"] > 0)]
+        if len(top):
+            heard = ", ".join(names.get(t, t) for t in top["theme"].head(3))
+            out.print(f"  {function} hears what the others miss: {heard}")
+    html = result.path / "report.html"
+    out.print(f"Report: {html}\nDigests: {result.path / 'digest'}/<function>.md; tables: "
+              f"{result.path / 'tables'}")  # fmt: skip
