@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench sample clean
+.PHONY: demo test lint bench sample clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,17 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/silobridge demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/pytest
+
+# The report's HTML is checked in a real browser: Debian's chromium, driven by Playwright.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the report's browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: could not install chromium; the browser test runs only where it is"; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -50,6 +50,12 @@ def anchor(theme: str) -> str:
     return "theme-" + re.sub(r"[^A-Za-z0-9_-]", "-", theme)
 
 
+def possessive(name: Any) -> str:
+    """``Sales'``, ``Support's``."""
+    name = str(name)
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
@@ -119,13 +125,18 @@ def render_html(report: Report, *, top_spots: int = 5, max_rows: int = 40) -> st
     out.append('<section id="summary"><h2>What each function should know from the others</h2>')
     last = s["last_week"]
     for f in functions:
-        mine = top[top["function"] == f].head(3)
+        mine = top[top["function"] == f]
+        # the taxonomy's themes first, then up to three discovered ones
+        known = mine[mine["theme"].map(kinds) != "discovered"].head(3)
+        found = mine[mine["theme"].map(kinds) == "discovered"].head(3)
         f_spikes = spikes[(spikes["function"] == f)]
         recent = f_spikes[pd.to_datetime(f_spikes["week"]).dt.date.astype(str) == last]
         lines = [
-            f'<li><a href="#{anchor(r.theme)}">{esc(names.get(r.theme, r.theme))}</a>: '
-            f"{_pct(r.share)} of {esc(f)}'s items, {_pct(r.share_versus)} of the others'</li>"
-            for r in mine.itertuples()
+            f'<li><a href="#{anchor(r.theme)}">{esc(names.get(r.theme, r.theme))}</a>'
+            + ("<span class=badge>discovered</span>" if kinds.get(r.theme) == "discovered" else "")
+            + f": {_pct(r.share)} of {esc(possessive(f))} items, {_pct(r.share_versus)} of the "
+            "others'</li>"
+            for r in pd.concat([known, found]).itertuples()
         ]
         lines += [
             f"<li class=spike>Spike this week: {esc(names.get(r.theme, r.theme))} "
@@ -194,7 +205,7 @@ def render_html(report: Report, *, top_spots: int = 5, max_rows: int = 40) -> st
         out.append(
             f'<div class="blind-spot-card"><h3>{esc(r.function)} hears '
             f'<a href="#{anchor(r.theme)}">{esc(names.get(r.theme, r.theme))}</a></h3>'
-            f"<p class=stat>{_pct(r.share)} of {esc(r.function)}'s items ({r.items}) vs "
+            f"<p class=stat>{_pct(r.share)} of {esc(possessive(r.function))} items ({r.items}) vs "
             f"{_pct(r.share_versus)} of the other functions' ({r.items_versus}); z = {r.z}</p>"
             f"{_quotes_html(_evidence(report, 'blind_spot', key))}</div>"
         )
@@ -273,10 +284,12 @@ def md(text: Any) -> str:
 
 
 def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
-    """``{function: Markdown}``: what the function heard that the others should know, and what
-    the others heard that it should know, with quotes and links into the HTML."""
+    """``{function: Markdown}``: what the function heard that the others should know (taxonomy
+    themes, then up to three discovered ones), and what the others heard that it should know,
+    with quotes and links into the HTML."""
     t = report.tables
     names = theme_label(t["themes"])
+    kinds = dict(zip(t["themes"]["theme"], t["themes"]["kind"], strict=True))
     spots = t["blind_spots"]
     pairs = t["pairwise"]
     period = f"{report.summary['period'][0]} to {report.summary['period'][1]}"
@@ -284,11 +297,13 @@ def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
     for f in ordered_functions(report):
         lines = [f"# What {md(f)} heard that the others should know", "", f"_{md(period)}_", ""]
         mine = spots[(spots["function"] == f) & spots["significant"] & (spots["z"] > 0)]
-        for r in mine.head(per_function).itertuples():
+        discovered = mine["theme"].map(kinds) == "discovered"
+        mine = pd.concat([mine[~discovered].head(per_function), mine[discovered].head(3)])
+        for r in mine.itertuples():
             link = f"../report.html#{anchor(r.theme)}"
             lines.append(
                 f"- **[{md(names.get(r.theme, r.theme))}]({link})**: {_pct(r.share)} of "
-                f"{md(f)}'s items, {_pct(r.share_versus)} of the other functions'."
+                f"{md(possessive(f))} items, {_pct(r.share_versus)} of the other functions'."
             )
             ev = _evidence(report, "blind_spot", f"{r.theme}|{f}|{r.direction}").head(2)
             for q in ev.itertuples():
@@ -301,8 +316,8 @@ def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
             link = f"../report.html#{anchor(r.theme)}"
             lines.append(
                 f"- {md(r.function)}: **[{md(names.get(r.theme, r.theme))}]({link})** "
-                f"({_pct(r.share)} of {md(r.function)}'s items, {_pct(r.share_versus)} of "
-                f"{md(f)}'s)."
+                f"({_pct(r.share)} of {md(possessive(r.function))} items, "
+                f"{_pct(r.share_versus)} of {md(possessive(f))})."
             )
         if not len(others):
             lines.append("- Nothing stands out.")
