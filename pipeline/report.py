@@ -191,12 +191,11 @@ def theme_names(store: Store, taxonomy: Any | None) -> pd.DataFrame:
 # --------------------------------------------------------------------------------- analyses
 
 
-def item_counts(f: pd.DataFrame) -> pd.DataFrame:
-    """Items per (theme, function), and the function's item total."""
+def item_counts(f: pd.DataFrame, all_items: pd.Series) -> pd.DataFrame:
+    """Items per (theme, function), with the function's items (``all_items``) beside them."""
     per = f.drop_duplicates(["theme", "function", "item_id"]).groupby(["theme", "function"])
     counts = per.size().rename("items").reset_index()
-    totals = f.drop_duplicates(["function", "item_id"]).groupby("function").size()
-    counts["function_items"] = counts["function"].map(totals)
+    counts["function_items"] = counts["function"].map(all_items).fillna(0).astype(int)
     return counts
 
 
@@ -455,8 +454,7 @@ def build_report(
     timings["read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    counts = item_counts(f)
-    counts["function_items"] = counts["function"].map(all_items)
+    counts = item_counts(f, all_items)
     tables: dict[str, pd.DataFrame] = {}
     tables["matrix"] = matrix(f, all_items)
     tables["blind_spots"] = blind_spots(counts, settings)
