@@ -13,6 +13,7 @@ from silobridge.errors import ConfigError
 from silobridge.pipeline.cluster import DiscoverStage, match_centroids, update_themes
 from silobridge.pipeline.ingest import ingest
 from silobridge.pipeline.schema import DISCOVERED, THEMES
+from silobridge.pipeline.segment import customer_voice
 from silobridge.pipeline.store import Store
 from silobridge.pipeline.themes import list_themes, merge_themes, promote_theme, rename_theme
 from silobridge.pipeline.understand import UnderstandStage, update_units
@@ -194,9 +195,10 @@ def test_match_centroids_is_one_to_one_and_respects_the_threshold():
 def understood_store(tmp_path_factory, embedder) -> Path:
     store = tmp_path_factory.mktemp("discover") / "store"
     sources = [
-        make_source(name, fixture_case(name)["path"])
-        for name in ("zendesk", "intercom", "slack", "gong")
-    ]
+        make_source(name, fixture_case(name)["path"], **fixture_case(name)["options"])
+        for name in ("zendesk", "intercom", "slack", "gong", "typeform", "surveymonkey",
+                     "qualtrics", "notes", "csv", "jsonl")
+    ]  # fmt: skip
     ingest(sources, store)
     update_units(store, stage=UnderstandStage(taxonomy=TAXONOMY, embedder=embedder))
     return store
@@ -208,9 +210,12 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     stage = DiscoverStage(min_size=2)
     result = update_themes(store, stage=stage)
     opened = Store.open(store)
-    units = opened.units(columns=["unit_id"])
+    units = opened.units(columns=["unit_id", "role", "channel", "text", "source_name", "item_id"])
     discovered = opened.read("discovered").to_pandas()
-    assert sorted(discovered["unit_id"]) == sorted(units["unit_id"])  # no taxonomy labels: all
+    # no taxonomy labels: every unit customers said (agents' turns in tickets and chats left out)
+    voice = customer_voice(units)
+    assert sorted(discovered["unit_id"]) == sorted(units.loc[voice, "unit_id"])
+    assert (~voice).any() and set(units.loc[~voice, "role"]) == {"internal"}
     assert result.stats["scope"].startswith("all units")
     themes = list_themes(store)
     assert len(themes) >= 2 and themes["label"].is_unique
