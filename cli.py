@@ -78,15 +78,60 @@ def _main(
         bool, typer.Option("--verbose", "-v", help="Log progress and details to stderr.")
     ] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="Logs on stderr as 'text' or 'json' (one object per line, for schedulers; "
+            "implies --verbose).",
+        ),
+    ] = "text",
 ) -> None:
     if version:
         out.print(__version__)
         raise typer.Exit()
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    if log_format not in ("text", "json"):
+        err.print(f"Error: --log-format must be text or json; got {log_format!r}.", markup=False)
+        raise typer.Exit(EXIT_CONFIG)
+    _LOGS["json"] = log_format == "json"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        _JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    logging.basicConfig(
+        level=logging.INFO if verbose or log_format == "json" else logging.WARNING,
+        handlers=[handler],
+        force=True,
+    )
+
+
+_LOGS = {"json": False}
+
+
+def notice(message: str, *, level: int = logging.WARNING) -> None:
+    """A message for the person running the command, on stderr; a log record (one JSON line)
+    under ``--log-format json``, so that a scheduler's log stays machine-readable."""
+    if _LOGS["json"]:
+        logging.getLogger("silobridge.cli").log(level, message)
+    else:
+        err.print(message, markup=False)
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per log record: ``ts``, ``level``, ``logger``, ``message``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = repr(record.exc_info[1])
+        return json.dumps(entry)
 
 
 @app.command()
@@ -352,26 +397,19 @@ def demo(
     (the first run embeds about 4,500 distinct texts: a few minutes on 2 cores; a re-run only
     what changed).
     """
-    from .cli_discover import _discover, _print_discover
-    from .cli_report import _print_report, _report
-    from .cli_stages import (
-        _classify,
-        _print_classify,
-        _print_entities,
-        _print_understand,
-        _understand,
-    )
-    from .pipeline.ingest import ingest as run_ingest
+    from .cli_discover import _print_discover
+    from .cli_report import _print_report
+    from .cli_stages import _print_classify, _print_entities, _print_understand
+    from .pipeline.job import run_job
     from .pipeline.store import Store
 
     with _errors():
         sample = resources.files("silobridge.data") / "sample"
         cfg = load_config(Path(str(sample)) / "silobridge.sample.toml")
-        result = run_ingest(list(cfg.sources.values()), store, config_hash=cfg.config_hash())
-        understood = _understand(cfg, store)
-        classified = _classify(cfg, store)
-        discovered = _discover(cfg, store)
-        reported = _report(cfg, store)
+        job = run_job(cfg, store)
+        result, understood = job.results["ingest"], job.results["understand"]
+        classified, discovered = job.results["classify"], job.results["discover"]
+        reported = job.results["report"]
         opened = Store.open(store)
         items = opened.items(columns=["source_name", "function", "channel"])
         units = opened.units(columns=["function", "entities", "redacted"])
@@ -467,9 +505,9 @@ def _print_ingest(result: Any) -> None:
     table.add_row("total", *(str(getattr(totals, c)) for c in cols), style="bold")
     out.print(table)
     if result.rolled_back:
-        err.print(f"Recovered from an unfinished run: rolled back {result.rolled_back}.")
+        notice(f"Recovered from an unfinished run: rolled back {result.rolled_back}.")
     if totals.quarantined:
-        err.print(
+        notice(
             f"{totals.quarantined} records quarantined ({result.quarantine_added} new); "
             "`silobridge quarantine` shows where and why."
         )
@@ -557,7 +595,7 @@ class _errors:
             code = EXIT_FAILED
         else:
             return False
-        err.print(f"Error: {exc}", markup=False)
+        notice(f"Error: {exc}", level=logging.ERROR)
         raise typer.Exit(code) from None
 
 

@@ -50,17 +50,12 @@ def discover(
 
 
 def _discover(cfg: Config | None, store_path: Path, *, rebuild: bool = False) -> Any:
-    from .pipeline.cluster import DiscoverStage, update_themes
+    from .pipeline.cluster import update_themes
+    from .pipeline.job import discover_stage
 
-    settings = cfg.discover if cfg else {}
-    company: tuple[str, ...] = ()
-    if cfg and cfg.taxonomy:
-        from .classifiers.taxonomy import load_taxonomy
-
-        company = load_taxonomy(cfg.taxonomy).company
     return update_themes(
         store_path,
-        stage=DiscoverStage(**settings, stop_words=company),
+        stage=discover_stage(cfg),
         rebuild=rebuild,
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",

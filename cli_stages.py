@@ -25,7 +25,6 @@ from .cli import (
     _load,
     _print_ingest,
     _progress,
-    _select,
     app,
     out,
 )
@@ -156,58 +155,82 @@ def run(
         bool,
         typer.Option("--full", help="Re-read every export and re-process every item."),
     ] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Cluster every unit again in the discover stage.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show what would be processed (export files new or changed, items to "
+            "understand) and change nothing.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: ingest, understand, classify, discover, then the report.
 
-    Exit code 3 means it finished but quarantined some records.
+    One job: it holds the store from start to end and writes a job manifest to
+    STORE/jobs/. Exit codes: 0 ok, 3 finished with quarantined records, 1 failed, 2
+    configuration error, 4 the store is in use by another job or run.
     """
-    from .pipeline.ingest import ingest as run_ingest
+    from .cli_discover import _print_discover
+    from .cli_report import _print_report
+    from .pipeline.job import plan_job, run_job
 
     with _errors():
         cfg = _load(config, required=True)
         assert cfg is not None
-        store_path = store or cfg.store_path
-        with _progress(not as_json and sys.stderr.isatty()) as progress:
-            ingested = run_ingest(
-                _select(cfg, None),
-                store_path,
-                on_bad_record="raise" if strict else "quarantine",
-                full=full,
-                retention_days=cfg.retention_days,
-                config_hash=cfg.config_hash(),
-                progress=progress,
+        if dry_run:
+            plan = plan_job(cfg, store)
+            if as_json:
+                print(json.dumps(plan))
+                return
+            out.print(f"Dry run on {plan['store']}: nothing is written.")
+            for name, source in plan["sources"].items():
+                changed = source["new_or_changed"]
+                listed = f": {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}"
+                out.print(
+                    f"  {name}: {len(changed)} of {source['files']} export files new or "
+                    f"changed{listed if changed else ''}"
+                )
+            out.print(
+                f"{plan['files_to_read']} files to read; {plan['items_to_understand']} stored "
+                "items to understand (plus the new and changed items those files hold)."
             )
-        understood = _understand(cfg, store_path, full=full)
-        classified = _classify(cfg, store_path) if cfg.taxonomy else None
-        from .cli_discover import _discover, _print_discover
-
-        discovered = _discover(cfg, store_path)
-        from .cli_report import _print_report, _report
-
-        reported = _report(cfg, store_path)
+            return
+        with _progress(not as_json and sys.stderr.isatty()) as progress:
+            job = run_job(cfg, store, full=full, strict=strict, rebuild=rebuild, progress=progress)
+        r = job.results
         if as_json:
+            classified = r.get("classify")
             print(
                 json.dumps(
                     {
-                        "ingest": ingested.to_dict(),
-                        "understand": understood.to_dict(),
+                        "job": job.manifest,
+                        "ingest": r["ingest"].to_dict(),
+                        "understand": r["understand"].to_dict(),
                         "classify": {"run_id": classified.run_id, **classified.stats}
                         if classified
                         else None,
-                        "discover": {"run_id": discovered.run_id, **discovered.stats},
-                        "report": {"path": str(reported.path), **reported.summary},
-                    }
+                        "discover": {"run_id": r["discover"].run_id, **r["discover"].stats},
+                        "report": {"path": str(r["report"].path), **r["report"].summary},
+                    },
+                    default=str,
                 )
             )
         else:
-            _print_ingest(ingested)
-            _print_understand(understood)
-            if classified:
-                _print_classify(classified)
-            _print_discover(discovered)
-            _print_report(reported)
-        if ingested.totals.quarantined:
+            _print_ingest(r["ingest"])
+            _print_understand(r["understand"])
+            if "classify" in r:
+                _print_classify(r["classify"])
+            _print_discover(r["discover"])
+            _print_report(r["report"])
+            out.print(
+                f"Job {job.job_id}: {job.manifest['outcome']} in {job.manifest['seconds']:.1f} s; "
+                f"manifest {job.store / 'jobs' / (job.job_id + '.json')}"
+            )
+        if job.quarantined:
             raise typer.Exit(EXIT_QUARANTINED)
 
 
@@ -354,17 +377,6 @@ def label_import(
         )
 
 
-def _embedder(cfg: Config | None, model: str | None = None) -> Any:
-    """The ``[embed]`` model of the config (or ``model``), as both stages load it."""
-    from .config import DEFAULT_EMBED_MODEL
-    from .pipeline.embed import Embedder
-
-    return Embedder(
-        model=model or (cfg.embed_model if cfg else DEFAULT_EMBED_MODEL),
-        batch_size=cfg.embed_batch_size if cfg else 64,
-    )
-
-
 def _understand(
     cfg: Config | None,
     store_path: Path,
@@ -373,15 +385,12 @@ def _understand(
     model: str | None = None,
     full: bool = False,
 ) -> Any:
-    from .pipeline.understand import UnderstandStage, update_units
+    from .pipeline.job import understand_stage
+    from .pipeline.understand import update_units
 
-    stage = UnderstandStage(
-        taxonomy=taxonomy or (cfg.taxonomy if cfg else None),
-        embedder=_embedder(cfg, model),
-    )
     return update_units(
         store_path,
-        stage=stage,
+        stage=understand_stage(cfg, taxonomy=taxonomy, model=model),
         full=full,
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
@@ -389,25 +398,12 @@ def _understand(
 
 
 def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = None) -> Any:
-    from .pipeline.classify import ClassifyStage, update_labels
+    from .pipeline.classify import update_labels
+    from .pipeline.job import classify_stage
 
-    path = taxonomy or (cfg.taxonomy if cfg else None)
-    if path is None:
-        raise ConfigError(
-            "classify needs a taxonomy: set [understand] taxonomy in the config or pass "
-            "--taxonomy FILE (data/taxonomy.yaml is a B2B SaaS default)."
-        )
-    from .classifiers.labels import theme_labels
-
-    stage = ClassifyStage(
-        taxonomy=path,
-        theme_examples=theme_labels(store_path),
-        embedder=_embedder(cfg),
-        configured_functions={n: s.function for n, s in cfg.sources.items()} if cfg else {},
-    )
     return update_labels(
         store_path,
-        stage=stage,
+        stage=classify_stage(cfg, store_path, taxonomy=taxonomy),
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )

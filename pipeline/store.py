@@ -57,6 +57,8 @@ FORMAT_VERSION = 1
 MARKER = "silobridge-store.json"
 DEFAULT_RETENTION_DAYS = 30
 _MANIFEST = re.compile(r"^(\d{6})-(.+)\.json$")
+#: Stores whose job lock this process holds (its own stage runs then need not wait for it).
+_JOBS: set[Path] = set()
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Store:
                     f"No silobridge store at {root}. Run `silobridge ingest` to create one, "
                     "or pass create=True."
                 )
-            if root.exists() and any(p.name not in (".lock",) for p in root.iterdir()):
+            if root.exists() and any(p.name not in (".lock", ".job.lock") for p in root.iterdir()):
                 raise StoreError(
                     f"{root} exists and is not a silobridge store; choose an empty folder."
                 )
@@ -336,13 +338,77 @@ class Store:
     # ----------------------------------------------------------------------------- writing
 
     @contextlib.contextmanager
+    def job(self, job_id: str) -> Iterator[None]:
+        """Hold the store for a whole job (``silobridge run``: every stage in turn).
+
+        While it is held, no other process can write the store, not even between the job's
+        stages; a job does not start while another process writes.
+
+        Raises:
+            StoreLockedError: if another job or run holds the store (who, in the message).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".job.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                raise StoreLockedError(
+                    f"The store {self.root} is in use by another silobridge job or run "
+                    f"({holder or 'a single-stage run'}). Wait for it to finish; jobs never "
+                    "share a store."
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(
+                fd,
+                f"job {job_id}, pid {os.getpid()} on {socket.gethostname()}, "
+                f"since {_now():%Y-%m-%d %H:%M:%SZ}".encode(),
+                0,
+            )
+            _JOBS.add(self.root)
+            yield
+        finally:
+            _JOBS.discard(self.root)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def _not_in_a_job(self) -> Iterator[None]:
+        """A shared hold on the job lock for one run outside a job (none if this process
+        holds the job)."""
+        if self.root in _JOBS:
+            yield
+            return
+        fd = os.open(self.root / ".job.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                raise StoreLockedError(
+                    f"The store {self.root} is being written by a silobridge job "
+                    f"({holder or 'holder unknown'}). Wait for it to finish."
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
     def writing(self, run_id: str) -> Iterator[StoreWriter]:
         """Hold the store's write lock for a run and roll back what a crashed run left.
 
         Raises:
-            StoreLockedError: if another process is writing (its run id and pid in the message).
+            StoreLockedError: if another process is writing (its run id and pid in the message),
+                or a job (:meth:`job`) of another process holds the store.
         """
         self.root.mkdir(parents=True, exist_ok=True)
+        with self._not_in_a_job(), self._write_lock(run_id) as writer:
+            yield writer
+
+    @contextlib.contextmanager
+    def _write_lock(self, run_id: str) -> Iterator[StoreWriter]:
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:

@@ -14,12 +14,7 @@ import pandas as pd
 import pytest
 import silobridge
 from silobridge.classifiers.taxonomy import load_taxonomy
-from silobridge.config import load_config
-from silobridge.pipeline.classify import ClassifyStage, update_labels
-from silobridge.pipeline.cluster import DiscoverStage, update_themes
-from silobridge.pipeline.ingest import ingest
 from silobridge.pipeline.report import make_report
-from silobridge.pipeline.understand import UnderstandStage, update_units
 
 from .conftest import ROOT, SAMPLE
 
@@ -28,19 +23,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory, embedder):
-    store = tmp_path_factory.mktemp("sample-report") / "store"
-    config = load_config(SAMPLE / "silobridge.sample.toml")
-    taxonomy = load_taxonomy(config.taxonomy)
-    ingest(list(config.sources.values()), store)
-    update_units(store, stage=UnderstandStage(taxonomy=config.taxonomy, embedder=embedder))
-    functions = {n: s.function for n, s in config.sources.items()}
-    update_labels(
-        store,
-        stage=ClassifyStage(taxonomy=taxonomy, embedder=embedder, configured_functions=functions),
-    )
-    update_themes(store, stage=DiscoverStage(stop_words=taxonomy.company))
-    return silobridge.open_store(store), make_report(store, taxonomy=taxonomy)
+def sample(sample_pipeline_store, tmp_path_factory):
+    taxonomy = load_taxonomy(SAMPLE.parent / "taxonomy.yaml")
+    out = tmp_path_factory.mktemp("sample-reports")
+    store = silobridge.open_store(sample_pipeline_store)
+    return store, make_report(store, taxonomy=taxonomy, out=out)
 
 
 def _rank(sample, theme: str, function: str) -> int | None:
