@@ -44,9 +44,16 @@ app = typer.Typer(
     add_completion=False,
 )
 # Off a terminal (cron, CI, a pipe) rich would wrap tables at 80 columns; give them room.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# emoji off: a path or locator holding ":name:" must print as it is
+out = Console(
+    highlight=False, emoji=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160
+)
 err = Console(
-    stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160
+    stderr=True,
+    highlight=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stderr.isatty() else 160,
 )
 
 ConfigOpt = Annotated[

@@ -29,7 +29,19 @@ Example::
     channel = "note"
     mapping = { native_id = "Id", text = "Note", created_at = "Created", function = "Team" }
 
-Every key of a source other than ``connector``, ``path``, ``function``, ``channel`` and
+A database source (connector ``sql``) names its database by ``url`` (a SQLAlchemy URL such as
+``postgresql+psycopg://user@host:5432/crm``; a password in it is masked wherever it is shown) or,
+for a SQLite file, by ``path``::
+
+    [sources.crm_db]
+    connector = "sql"
+    url = "postgresql+psycopg://silobridge@localhost:5432/crm"
+    table = "notes"             # or: query = "SELECT ..."
+    cursor = "updated_at"       # optional: read only rows at or above the last run's mark
+    channel = "note"
+    mapping = { native_id = "id", text = "body", function = "team", created_at = "created" }
+
+Every key of a source other than ``connector``, ``path``, ``url``, ``function``, ``channel`` and
 ``enabled`` is an option of its connector (they may also sit in a ``[sources.NAME.options]``
 table) (``silobridge sources`` lists them). Errors name the
 file, the key and what would be valid.
@@ -42,15 +54,16 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import ConfigError
 from .extractors.base import CHANNELS, normalize_function
 from .extractors.registry import get_connector
+from .extractors.sql import check_database_url, mask_url, sqlite_url
 
 DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
-_SOURCE_KEYS = ("connector", "path", "function", "channel", "enabled")
+_SOURCE_KEYS = ("connector", "path", "url", "function", "channel", "enabled")
 _STORE_KEYS = ("path", "retention_days")
 _UNDERSTAND_KEYS = ("taxonomy",)
 _EMBED_KEYS = ("model", "batch_size")
@@ -66,12 +79,16 @@ class SourceConfig:
     Attributes:
         name: The source's name (its key in ``[sources]``); part of every item's identity.
         connector: The connector's registered name.
-        path: The export file or folder, absolute.
+        path: The export file or folder, absolute. For a database source, a pseudo path
+            (``sql:<NAME>``) that names no file, under which the store keeps its cursor's mark:
+            the database is ``url``.
         function: The function that hears this source, if it is one function.
         channel: The channel of its records, if not the connector's default.
         options: Keyword options for the connector.
         base_dir: Paths stored in items are relative to this folder where possible.
         enabled: Disabled sources are listed but not ingested.
+        url: A database source's SQLAlchemy URL, password included: never log or store it,
+            show :attr:`display_url`.
     """
 
     name: str
@@ -82,6 +99,12 @@ class SourceConfig:
     options: dict[str, Any] = field(default_factory=dict)
     base_dir: Path = field(default_factory=Path.cwd)
     enabled: bool = True
+    url: str | None = field(default=None, repr=False)
+
+    @property
+    def display_url(self) -> str | None:
+        """The database URL with its password masked (``None`` for a file source)."""
+        return mask_url(self.url) if self.url is not None else None
 
     def config_hash(self) -> str:
         """A hash of everything that changes how this source's files are read."""
@@ -93,10 +116,18 @@ class SourceConfig:
             "options": self.options,
             "reader": spec.read.__module__,
         }
+        if self.url is not None:  # which database; the password changes nothing read
+            payload["url"] = self.display_url
         return _hash(payload)
 
     def display_path(self, path: Path) -> str:
-        """``path`` relative to ``base_dir`` where it lies inside, POSIX style."""
+        """``path`` relative to ``base_dir`` where it lies inside, POSIX style.
+
+        For a database source, its own ``path`` shows as the masked URL and a record's ``sql:``
+        pseudo path as it is.
+        """
+        if self.url is not None:
+            return cast(str, self.display_url) if path == self.path else str(path)
         try:
             return path.resolve().relative_to(self.base_dir.resolve()).as_posix()
         except ValueError:
@@ -233,13 +264,20 @@ def make_source(
         spec = get_connector(_str(body["connector"], config_path, f"{key}.connector"))
     except ConfigError as e:
         raise ConfigError(str(e), path=config_path, key=f"{key}.connector") from None
-    if "path" not in body:
-        raise ConfigError("missing 'path' (the export file or folder)", path=config_path, key=key)
-    source_path = (base_dir / _str(body["path"], config_path, f"{key}.path")).resolve()
-    if not source_path.exists():
+    url = None
+    if spec.layout == "database":
+        source_path, url = _database(body, spec.name, base_dir, config_path, key)
+    elif "url" in body:
         raise ConfigError(
-            f"path does not exist: {source_path}", path=config_path, key=f"{key}.path"
+            f"'url' is for database connectors (sql); connector {spec.name!r} reads a 'path' "
+            "(the export file or folder)",
+            path=config_path,
+            key=f"{key}.url",
         )
+    elif "path" not in body:
+        raise ConfigError("missing 'path' (the export file or folder)", path=config_path, key=key)
+    else:
+        source_path = _existing(body, base_dir, config_path, key)
     try:
         function = normalize_function(body.get("function"))
     except ValueError as e:
@@ -288,7 +326,55 @@ def make_source(
         options=options,
         base_dir=base_dir,
         enabled=enabled,
+        url=url,
     )
+
+
+def _existing(body: dict[str, Any], base_dir: Path, config_path: str | None, key: str) -> Path:
+    source_path = (base_dir / _str(body["path"], config_path, f"{key}.path")).resolve()
+    if not source_path.exists():
+        raise ConfigError(
+            f"path does not exist: {source_path}", path=config_path, key=f"{key}.path"
+        )
+    return source_path
+
+
+def _database(
+    body: dict[str, Any], connector: str, base_dir: Path, config_path: str | None, key: str
+) -> tuple[Path, str]:
+    """A database source's ``(path, url)``: from ``url``, or from ``path`` for a SQLite file."""
+    if "url" in body and "path" in body:
+        raise ConfigError(
+            "set 'url' (the database URL) or 'path' (a SQLite file), not both",
+            path=config_path,
+            key=f"{key}.path",
+        )
+    if "path" in body:
+        source_path = _existing(body, base_dir, config_path, key)
+        if not source_path.is_file():
+            raise ConfigError(
+                f"not a SQLite database file: {source_path}", path=config_path, key=f"{key}.path"
+            )
+        return Path(f"sql:<{key.split('.', 1)[-1]}>"), sqlite_url(source_path)
+    if "url" not in body:
+        raise ConfigError(
+            f"missing 'url' (the database URL, e.g. 'postgresql+psycopg://user@host:5432/db') "
+            f"or 'path' (a SQLite file) for connector {connector!r}",
+            path=config_path,
+            key=key,
+        )
+    value = body["url"]
+    if not isinstance(value, str) or not value.strip():
+        shown = mask_url(value) if isinstance(value, str) else value
+        raise ConfigError(
+            f"must be a non-empty string; got {shown!r}", path=config_path, key=f"{key}.url"
+        )
+    try:
+        url = check_database_url(value.strip(), base_dir)
+    except ValueError as e:
+        raise ConfigError(str(e), path=config_path, key=f"{key}.url") from None
+    name = key.split(".", 1)[-1]
+    return Path(f"sql:<{name}>"), url
 
 
 def _same_kind(value: Any, default: Any) -> bool:

@@ -30,8 +30,13 @@ def render() -> str:
     for name, spec in all_connectors().items():
         module = importlib.import_module(spec.read.__module__)
         out.append(f"\n## `{name}`\n\n")
+        reads = (
+            f"Formats: {', '.join('`.' + f + '`' for f in spec.formats)}"
+            if spec.formats
+            else "Reads: a database (`url`, or `path` for a SQLite file)"
+        )
         out.append(
-            f"Formats: {', '.join('`.' + f + '`' for f in spec.formats)}. Layout: `{spec.layout}`. "
+            f"{reads}. Layout: `{spec.layout}`. "
             f"Default channel: {'`' + spec.channel + '`' if spec.channel else 'none (set one)'}.\n"
         )
         if spec.options:

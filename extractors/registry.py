@@ -23,7 +23,20 @@ from typing import Any
 from ..errors import ConfigError
 from .base import CHANNELS, Record, Rejected, Skipped
 
-ReadFn = Callable[..., Iterator[Record | Rejected | Skipped]]
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Yielded last by a ``database`` connector that read to the end: its state for the next run.
+
+    Attributes:
+        token: The state as text (for ``sql``, the cursor's high-water mark as JSON), passed back
+            as the connector's ``state`` argument next run; ``None`` when there is none.
+    """
+
+    token: str | None
+
+
+ReadFn = Callable[..., Iterator[Record | Rejected | Skipped | Checkpoint]]
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,9 @@ class ConnectorSpec:
         formats: File suffixes it reads, without the dot.
         layout: ``"files"``: called once per matching file (so unchanged files are skipped);
             ``"folder"``: called once with the whole folder (the export's files belong together,
-            e.g. Slack's ``users.json`` with the channel folders).
+            e.g. Slack's ``users.json`` with the channel folders); ``"database"``: called once
+            with the source's database URL and the state its last run left (a cursor's mark),
+            and yields a ``Checkpoint`` with the state for the next run after its last record.
         channel: The default channel of its records.
         description: One line for ``silobridge sources``.
         options: The keyword options the function accepts, with their defaults.
@@ -52,6 +67,7 @@ class ConnectorSpec:
 
 
 CONNECTORS: dict[str, ConnectorSpec] = {}
+LAYOUTS = ("files", "folder", "database")
 
 
 def connector(
@@ -73,8 +89,8 @@ def connector(
     """
     if not name.replace("_", "").isalnum() or name.lower() != name:
         raise ValueError(f"Connector names are snake_case; got {name!r}.")
-    if layout not in ("files", "folder"):
-        raise ValueError(f"layout must be 'files' or 'folder'; got {layout!r}.")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}; got {layout!r}.")
     if channel is not None and channel not in CHANNELS:
         raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {channel!r}.")
 

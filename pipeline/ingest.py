@@ -12,7 +12,10 @@ For each source, every record a connector yields ends up in exactly one place:
 
 So ``read == new + updated + unchanged + duplicate + quarantined`` for every source, and the run's
 counts say so. Export files whose content and source settings did not change since the last run
-are not read again (``full=True`` reads everything).
+are not read again (``full=True`` reads everything). A database source (layout ``database``) is
+read from where its last run left off: its connector gets the state stored in ``files`` under the
+source's ``sql:`` pseudo path (with unchanged settings, and unless ``full``) and yields the new
+state last.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from ..config import SourceConfig
 from ..errors import ConfigError, ConnectorError
 from ..extractors.base import CHANNELS, ROLES, Part, Record, Rejected, Skipped, normalize_function
 from ..extractors.files import clip_raw
-from ..extractors.registry import ConnectorSpec, get_connector, iter_input_files
+from ..extractors.registry import Checkpoint, ConnectorSpec, get_connector, iter_input_files
 from ..extractors.text import clean_text
 from . import schema
 from .store import Store, StoreWriter, new_run_id
@@ -242,6 +245,10 @@ class _SourceRun:
 
     def run(self, files_state: dict[tuple[str, str], dict[str, Any]], *, full: bool) -> None:
         source = self.source
+        if self.spec.layout == "database":
+            self._run_database(files_state, full=full)
+            self.counts.skipped_reasons = dict(sorted(self._skipped.items()))
+            return
         if self.spec.layout == "files":
             units = iter_input_files(self.spec, source.path)
         else:
@@ -260,7 +267,7 @@ class _SourceRun:
                 self.counts.files_unchanged += 1
                 continue
             records_before = self.counts.read
-            self._read_unit(unit)
+            self._read_unit((unit,), str(unit))
             self.counts.files_read += 1
             self.file_rows.append(
                 {
@@ -275,12 +282,47 @@ class _SourceRun:
             )
         self.counts.skipped_reasons = dict(sorted(self._skipped.items()))
 
-    def _read_unit(self, unit: Path) -> None:
+    def _run_database(
+        self, files_state: dict[tuple[str, str], dict[str, Any]], *, full: bool
+    ) -> None:
+        """Read a database source, from the state its last run stored (everything with ``full``)."""
+        source = self.source
+        where = str(source.path)  # a sql: pseudo path; the URL, password and all, stays out
+        config_hash = source.config_hash()
+        previous = files_state.get((source.name, where))
+        state = None
+        if not full and previous is not None and previous["config_hash"] == config_hash:
+            state = previous["sha256"] or None
+        records_before = self.counts.read
+        checkpoint = self._read_unit((source.url, state), where)
+        self.counts.files_read += 1
+        if checkpoint is None:  # the read broke off: keep the last run's state
+            return
+        self.file_rows.append(
+            {
+                "source_name": source.name,
+                "source_path": where,
+                "size": 0,
+                "mtime_ns": 0,
+                "sha256": checkpoint.token or "",  # the cursor's high-water mark
+                "config_hash": config_hash,
+                "records": self.counts.read - records_before,
+                "run_id": self.run_id,
+                "read_at": self.now,
+            }
+        )
+
+    def _read_unit(self, args: tuple[Any, ...], path: str) -> Checkpoint | None:
+        """Run the connector on ``args``; ``path`` names what it reads in errors and logs."""
         options = self.source.options
         produced = 0
+        checkpoint = None
         try:
-            for out in self.spec.read(unit, **options):
+            for out in self.spec.read(*args, **options):
                 produced += 1
+                if isinstance(out, Checkpoint):
+                    checkpoint = out
+                    continue
                 if isinstance(out, Skipped):
                     self.counts.skipped += 1
                     self._skipped[out.reason] += 1
@@ -308,21 +350,25 @@ class _SourceRun:
             log.error(
                 "connector %s failed on %s (%s) after %d records",
                 self.spec.name,
-                self.source.display_path(unit),
+                self.source.display_path(Path(path)),
                 type(e).__name__,
                 produced,
             )
             self.counts.read += 1
+            checkpoint = None
+            unit = "rows" if self.spec.layout == "database" else "file"
             self._reject(
                 Rejected(
-                    str(unit),
-                    f"file, after {produced} records",
+                    path,
+                    f"{unit}, after {produced} records",
                     f"connector {self.spec.name!r} failed ({type(e).__name__}); the rest of "
-                    "this file was not read. This is a bug: please report it",
+                    f"this {'read' if unit == 'rows' else 'file'} was not read. This is a bug: "
+                    "please report it",
                 )
             )
         if self.progress:
             self.progress(self.source.name, self.counts.read)
+        return checkpoint
 
     def _reject(self, rejected: Rejected) -> None:
         path = self.source.display_path(Path(rejected.path)) if rejected.path else ""
@@ -548,7 +594,12 @@ def _files_state(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _fingerprint(unit: Path, spec: ConnectorSpec) -> dict[str, Any]:
-    """Size, newest mtime and content hash of a file, or of all files under a folder."""
+    """Size, newest mtime and content hash of a file, or of all files under a folder.
+
+    A database has none (its state is the cursor's mark): zeros and an empty hash.
+    """
+    if spec.layout == "database":
+        return {"size": 0, "mtime_ns": 0, "sha256": ""}
     files = [unit] if unit.is_file() else sorted(p for p in unit.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     size = mtime = 0
