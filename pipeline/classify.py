@@ -314,6 +314,8 @@ def update_labels(
     with store.writing(run_id) as writer:
         columns = ["unit_id", "item_id", "source_name", "function", "text"]
         units = store.units(columns=[*columns, "embedding_key", "model_id"])
+        # self-training fits on all units: their order must not depend on the file layout
+        units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)
         t0 = time.perf_counter()
         vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
         read_s = time.perf_counter() - t0

@@ -180,6 +180,11 @@ class DiscoverStage:
             run_id: This run's id (recorded on new and updated themes).
             model_id: The embedding model (a change forces a rebuild).
         """
+        # the clustering depends on the order of its input; the result must not (a store's file
+        # layout, a shuffled DataFrame): units are taken in unit id order
+        order = np.argsort(units["unit_id"].to_numpy().astype(str), kind="stable")
+        units = units.iloc[order].reset_index(drop=True)
+        vectors = np.asarray(vectors)[order] if len(units) else vectors
         X = normalize(vectors) if len(units) else np.empty((0, 384), np.float32)
         plan = _Plan(self, registry.copy(), run_id, model_id)
         active = plan.registry[plan.registry["status"] == ACTIVE]

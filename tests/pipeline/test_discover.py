@@ -254,3 +254,13 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     assert registry.loc[first, "promoted_to"] == "invoice_q"
     events = Store.open(store).read("theme_events").to_pandas()
     assert {"created", "renamed", "merged", "promoted"} <= set(events["event"])
+
+
+def test_the_order_of_the_units_changes_nothing():
+    X, truth = blobs(k=5, noise=0.2, seed=3)
+    units = units_of(truth)
+    order = np.random.default_rng(7).permutation(len(units))
+    one = first_run(X, units)
+    two = first_run(X[order], units.iloc[order].reset_index(drop=True))
+    pd.testing.assert_series_equal(ids(one).sort_index(), ids(two).sort_index())
+    assert one.themes["label"].tolist() == two.themes["label"].tolist()
