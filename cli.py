@@ -585,6 +585,30 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
         yield update
 
 
+@contextlib.contextmanager
+def _bar(enabled: bool, title: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar (done of total) on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn(title + " {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def update(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
+
+        yield update
+
+
 class _errors:
     """Turn library errors into one clean ``Error:`` line and the documented exit code."""
 

@@ -21,6 +21,7 @@ from .cli import (
     JsonOpt,
     StoreOpt,
     StrictOpt,
+    _bar,
     _errors,
     _load,
     _print_ingest,
@@ -199,8 +200,17 @@ def run(
                 "items to understand (plus the new and changed items those files hold)."
             )
             return
-        with _progress(not as_json and sys.stderr.isatty()) as progress:
-            job = run_job(cfg, store, full=full, strict=strict, rebuild=rebuild, progress=progress)
+        tty = not as_json and sys.stderr.isatty()
+        with _progress(tty) as progress, _bar(tty, "understand:") as bar:
+            job = run_job(
+                cfg,
+                store,
+                full=full,
+                strict=strict,
+                rebuild=rebuild,
+                progress=progress,
+                understand_progress=bar,
+            )
         r = job.results
         if as_json:
             classified = r.get("classify")

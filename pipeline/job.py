@@ -131,6 +131,7 @@ def run_job(
     rebuild: bool = False,
     report_out: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
+    understand_progress: Callable[[str, int, int], None] | None = None,
     on_stage: Callable[[str, Any], None] | None = None,
 ) -> JobResult:
     """Run every stage in order on the sources of ``cfg`` (see the module's docstring).
@@ -143,6 +144,7 @@ def run_job(
         rebuild: Cluster every unit again in the discover stage.
         report_out: Where reports go (default ``STORE/reports``).
         progress: Called with (source, records read) while ingesting.
+        understand_progress: Called with ("items", done, total) while understanding.
         on_stage: Called with (stage name, its result) after each stage.
 
     Raises:
@@ -193,7 +195,11 @@ def run_job(
             stage(
                 "understand",
                 lambda: update_units(
-                    store_path, stage=understand_stage(cfg, shared=model), full=full, **common
+                    store_path,
+                    stage=understand_stage(cfg, shared=model),
+                    full=full,
+                    progress=understand_progress,
+                    **common,
                 ),
             )
             if cfg.taxonomy is not None:
