@@ -183,7 +183,7 @@ import numpy as np
 from silobridge.pipeline.store import Store
 store = Store.open(sys.argv[1])
 cols = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
-units = store.units(columns=cols)
+units = store.units(columns=cols).sort_values("unit_id")  # as pipeline.cluster.candidates
 X = store.vectors(units)
 t_read = time.perf_counter() - t0
 which = sys.argv[2]

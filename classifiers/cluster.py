@@ -35,7 +35,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
     nearest theme when their units fall inside its radius, otherwise left unassigned.
 
     Args:
-        n_neighbors: Neighbours per unit in the graph.
+        n_neighbors: Neighbours per unit in the graph (at most the square root of the number
+            of units, at least 3).
         resolution: Leiden's modularity resolution at 3,000 units (:func:`scale_resolution`).
         min_size: Smallest theme.
         outlier_quantile: A theme's radius is this quantile of its members' similarity to its
@@ -79,7 +80,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):
             self.radius_ = np.empty(0, np.float64)
             return self
         Z = normalize(X - X.mean(axis=0, keepdims=True))
-        k = min(self.n_neighbors, n - 1)
+        # a few dozen units: a graph of 20 neighbours each would join everything to everything
+        k = min(self.n_neighbors, n - 1, max(3, round(np.sqrt(n))))
         if n <= self.exact_below:
             neighbors, similarity = knn_exact(Z, k)
         else:

@@ -182,9 +182,11 @@ class DiscoverStage:
         """
         # the clustering depends on the order of its input; the result must not (a store's file
         # layout, a shuffled DataFrame): units are taken in unit id order
-        order = np.argsort(units["unit_id"].to_numpy().astype(str), kind="stable")
-        units = units.iloc[order].reset_index(drop=True)
-        vectors = np.asarray(vectors)[order] if len(units) else vectors
+        ids = units["unit_id"].to_numpy().astype(str)
+        if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():  # a copy only when needed
+            order = np.argsort(ids, kind="stable")
+            units = units.iloc[order].reset_index(drop=True)
+            vectors = np.asarray(vectors)[order]
         X = normalize(vectors) if len(units) else np.empty((0, 384), np.float32)
         plan = _Plan(self, registry.copy(), run_id, model_id)
         active = plan.registry[plan.registry["status"] == ACTIVE]
@@ -477,6 +479,7 @@ def candidates(store: Store) -> tuple[pd.DataFrame, str]:
     columns = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
     units = store.units(columns=[*columns, "role", "channel"])
     units = units[customer_voice(units)].drop(columns=["role", "channel"])
+    units = units.sort_values("unit_id", kind="stable")  # the order the stage takes them in
     labelled = store.read("classified", columns=["unit_id", "theme"]).to_pandas()
     if len(labelled):
         open_ids = set(labelled.loc[labelled["theme"].isna(), "unit_id"])
@@ -611,7 +614,8 @@ def evaluate_cluster(
             units, X, registry=empty_registry, previous=empty_previous, model_id=embedder.model_id
         )
         seconds.append(time.perf_counter() - t0)
-        found.append(result.assignments["theme_id"].fillna("-").to_numpy())
+        by_unit = result.assignments.set_index("unit_id")["theme_id"]
+        found.append(by_unit.reindex(units["unit_id"]).fillna("-").to_numpy())
         first = first or result
     assert first is not None
     predicted = found[0]
