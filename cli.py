@@ -213,7 +213,7 @@ def ingest(
                 )
             assert cfg is not None
             sources = _select(cfg, source)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         with _progress(not as_json and sys.stderr.isatty()) as progress:
             result = run_ingest(
                 sources,
@@ -313,7 +313,7 @@ def quarantine(
 
     with _errors():
         cfg = _load(config, required=False)
-        st = Store.open(store or (cfg.store_path if cfg else Path(DEFAULT_STORE)))
+        st = Store.open(_store_of(cfg, store))
         df = st.quarantine()
         if source:
             df = df[df["source_name"].isin(source)]
@@ -357,7 +357,7 @@ def runs(config: ConfigOpt = None, store: StoreOpt = None, as_json: JsonOpt = Fa
 
     with _errors():
         cfg = _load(config, required=False)
-        st = Store.open(store or (cfg.store_path if cfg else Path(DEFAULT_STORE)))
+        st = Store.open(_store_of(cfg, store))
         manifests = st.manifests()
         if as_json:
             print(json.dumps([{"seq": m.seq, **m.data} for m in manifests], default=str))
@@ -532,6 +532,11 @@ def _load(config: Path | None, *, required: bool) -> Config | None:
             "`silobridge ingest PATH --connector NAME`."
         )
     return None
+
+
+def _store_of(cfg: Config | None, store: Path | None) -> Path:
+    """``--store``, else the config's store, else ``./.silobridge``."""
+    return _store_of(cfg, store)
 
 
 def _select(cfg: Config, names: list[str] | None) -> list[Any]:

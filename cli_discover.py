@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from .cli import DEFAULT_STORE, ConfigOpt, JsonOpt, StoreOpt, _errors, _load, app, out
+from .cli import ConfigOpt, JsonOpt, StoreOpt, _errors, _load, _store_of, app, out
 from .cli_stages import eval_app
 from .config import Config
 from .errors import ConfigError
@@ -41,7 +41,7 @@ def discover(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         result = _discover(cfg, store_path, rebuild=rebuild)
         if as_json:
             print(json.dumps({"run_id": result.run_id, **result.stats}))
@@ -133,8 +133,7 @@ def themes_list(
 
 
 def _store_path(config: Path | None, store: Path | None) -> Path:
-    cfg = _load(config, required=False)
-    return store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+    return _store_of(_load(config, required=False), store)
 
 
 def _parent_store(ctx: typer.Context) -> Path:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import DEFAULT_STORE, ConfigOpt, JsonOpt, StoreOpt, _errors, _load, app, out
+from .cli import ConfigOpt, JsonOpt, StoreOpt, _errors, _load, _store_of, app, out
 from .config import Config
 
 
@@ -41,7 +41,7 @@ def report(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         result = _report(cfg, store_path, accounts=accounts, min_arr=min_arr, out_dir=out_dir)
         if as_json:
             print(json.dumps({"path": str(result.path), **result.summary}, default=str))
@@ -57,17 +57,9 @@ def _report(
     min_arr: float | None = None,
     out_dir: Path | None = None,
 ) -> Any:
-    from .classifiers.taxonomy import load_taxonomy
-    from .pipeline.report import ReportSettings, make_report
+    from .pipeline.job import report as build
 
-    taxonomy = load_taxonomy(cfg.taxonomy) if cfg and cfg.taxonomy else None
-    return make_report(
-        store_path,
-        taxonomy=taxonomy,
-        accounts=accounts,
-        settings=ReportSettings(min_arr=min_arr),
-        out=out_dir,
-    )
+    return build(cfg, store_path, accounts=accounts, min_arr=min_arr, out=out_dir)
 
 
 def _print_report(result: Any) -> None:

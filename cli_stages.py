@@ -15,7 +15,6 @@ import typer
 from rich.table import Table
 
 from .cli import (
-    DEFAULT_STORE,
     EXIT_QUARANTINED,
     ConfigOpt,
     JsonOpt,
@@ -26,6 +25,7 @@ from .cli import (
     _load,
     _print_ingest,
     _progress,
+    _store_of,
     app,
     out,
 )
@@ -68,7 +68,7 @@ def understand(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         result = _understand(cfg, store_path, taxonomy=taxonomy, model=model, full=full)
         if as_json:
             print(json.dumps(result.to_dict()))
@@ -90,7 +90,7 @@ def classify(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         result = _classify(cfg, store_path, taxonomy=taxonomy)
         if as_json:
             print(json.dumps({"run_id": result.run_id, **result.stats}))
@@ -370,7 +370,7 @@ def label_import(
 
     with _errors():
         cfg = _load(config, required=False)
-        store_path = store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
+        store_path = _store_of(cfg, store)
         tax_path = taxonomy or (cfg.taxonomy if cfg else None)
         if tax_path is None:
             raise ConfigError("Pass --taxonomy FILE or set [understand] taxonomy.")

@@ -217,7 +217,7 @@ def run_job(
                     store_path, stage=discover_stage(cfg), rebuild=rebuild, **common
                 ),
             )
-            stage("report", lambda: _report(cfg, store_path, report_out))
+            stage("report", lambda: report(cfg, store_path, out=report_out))
         except (SilobridgeError, OSError) as e:
             error = e
         finally:
@@ -231,12 +231,26 @@ def run_job(
     return job
 
 
-def _report(cfg: Config, store: Path, out: Path | None) -> Any:
+def report(
+    cfg: Config | None,
+    store: Path,
+    *,
+    accounts: Path | None = None,
+    min_arr: float | None = None,
+    out: Path | None = None,
+) -> Any:
+    """The report stage with the config's taxonomy (names of the themes)."""
     from ..classifiers.taxonomy import load_taxonomy
-    from .report import make_report
+    from .report import ReportSettings, make_report
 
-    taxonomy = load_taxonomy(cfg.taxonomy) if cfg.taxonomy else None
-    return make_report(store, taxonomy=taxonomy, out=out)
+    taxonomy = load_taxonomy(cfg.taxonomy) if cfg and cfg.taxonomy else None
+    return make_report(
+        store,
+        taxonomy=taxonomy,
+        accounts=accounts,
+        settings=ReportSettings(min_arr=min_arr),
+        out=out,
+    )
 
 
 def _manifest(

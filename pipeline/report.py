@@ -121,32 +121,43 @@ def read_accounts(path: str | Path) -> pd.DataFrame:
     return out[["account", "arr", "plan", "segment"]].drop_duplicates("account")
 
 
+def read_units(store: Store) -> pd.DataFrame:
+    """Every unit, once, with what the report needs of it and its labels: the function is the
+    classify stage's (configured, mapped or inferred), else the unit's, else ``Unknown``."""
+    units = store.units(
+        columns=["unit_id", "item_id", "source", "source_name", "function", "account",
+                 "created_at", "text", "role", "channel", "entities", "embedding_key",
+                 "model_id"]
+    )  # fmt: skip
+    labels = store.read(
+        "classified", columns=["unit_id", "themes", "function", "sentiment_score"]
+    ).to_pandas()
+    units = units.merge(labels, on="unit_id", how="left", suffixes=("_unit", ""))
+    units["function"] = units["function"].fillna(units.pop("function_unit")).fillna("Unknown")
+    return units
+
+
 def facts(
-    store: Store, *, accounts: pd.DataFrame | None = None, freq: str = "W-SUN"
+    store: Store,
+    units: pd.DataFrame,
+    *,
+    accounts: pd.DataFrame | None = None,
+    freq: str = "W-SUN",
 ) -> pd.DataFrame:
     """One row per unit and theme: the unit's function, item, account, period, sentiment.
 
-    ``week`` is the start of the unit's period (``freq``, a pandas period alias: ``W-SUN``,
-    weeks Monday to Sunday, or ``M`` for months).
+    ``units`` are :func:`read_units`; only what customers said counts. ``week`` is the start of
+    the unit's period (``freq``, a pandas period alias: ``W-SUN``, weeks Monday to Sunday, or
+    ``M`` for months).
 
     Taxonomy themes are keyed by their id, discovered themes by ``D0001``...; ``theme_kind``
     says which.
     """
-    units = store.units(
-        columns=["unit_id", "item_id", "source", "source_name", "function", "account",
-                 "created_at", "text", "role", "channel"]
-    )  # fmt: skip
-    units = units[customer_voice(units)].drop(columns=["role", "channel"])
-    labels = store.read(
-        "classified", columns=["unit_id", "themes", "function", "sentiment_score"]
-    ).to_pandas()
+    frame = units[customer_voice(units)].drop(
+        columns=["role", "channel", "entities", "embedding_key", "model_id"]
+    )
     found = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()
     items = store.items(columns=["item_id", "native_id", "created_at"])
-    frame = units.merge(labels, on="unit_id", how="left", suffixes=("_unit", ""))
-    if "function" not in frame.columns:
-        frame["function"] = None
-    frame["function"] = frame["function"].fillna(frame.pop("function_unit"))
-    frame["function"] = frame["function"].fillna("Unknown")
     frame = frame.merge(
         items.rename(columns={"created_at": "item_created_at"}), on="item_id", how="left"
     )
@@ -370,10 +381,9 @@ def spikes(trend: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
     )
 
 
-def entities_by_function(store: Store, f_units: pd.DataFrame) -> pd.DataFrame:
-    """Mentions (items) of each product, feature and competitor per function."""
-    units = store.units(columns=["unit_id", "item_id", "entities"])
-    units = units.merge(f_units[["unit_id", "function"]].drop_duplicates("unit_id"), on="unit_id")
+def entities_by_function(units: pd.DataFrame) -> pd.DataFrame:
+    """Mentions (items) of each product, feature and competitor per function (``units``:
+    :func:`read_units`)."""
     rows = [
         (e["type"], e["id"], function, item_id)
         for ents, function, item_id in zip(
@@ -439,17 +449,14 @@ def build_report(
     store = store if isinstance(store, Store) else Store.open(store)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    f = facts(store, accounts=accounts, freq=settings.freq)
+    units = read_units(store)
+    f = facts(store, units, accounts=accounts, freq=settings.freq)
     if settings.min_arr is not None:
         if accounts is None:
             raise ConfigError("--min-arr needs an accounts file (--accounts FILE).")
         f = f[f["arr"] >= settings.min_arr]
     names = theme_names(store, taxonomy)
     f = f[f["theme"].isin(set(names["theme"]))]
-    units = store.units(columns=["unit_id", "item_id", "function", "embedding_key", "model_id"])
-    labels = store.read("classified", columns=["unit_id", "function"]).to_pandas()
-    units = units.merge(labels, on="unit_id", how="left", suffixes=("_unit", ""))
-    units["function"] = units["function"].fillna(units["function_unit"]).fillna("Unknown")
     all_items = units.drop_duplicates(["function", "item_id"]).groupby("function").size()
     timings["read"] = time.perf_counter() - t0
 
@@ -462,7 +469,7 @@ def build_report(
     trend = trends(f, settings)
     tables["trends"] = trend
     tables["spikes"] = spikes(trend, settings)
-    tables["entities"] = entities_by_function(store, units)
+    tables["entities"] = entities_by_function(units)
     last_week = f["week"].max() if len(f) else None
     first_seen = f.groupby("theme")["week"].min()
     new = (

@@ -338,6 +338,49 @@ class Store:
     # ----------------------------------------------------------------------------- writing
 
     @contextlib.contextmanager
+    def _hold(
+        self,
+        name: str,
+        *,
+        shared: bool = False,
+        holder: str = "",
+        busy: str,
+        unnamed: str = "holder unknown",
+    ) -> Iterator[None]:
+        """An ``flock`` on the store's file ``name`` for the ``with`` block.
+
+        Args:
+            name: The lock file (``.lock``, ``.job.lock``).
+            shared: A shared hold (several at once) instead of an exclusive one.
+            holder: Who holds it ("run X"), written into the file for the next one to read.
+            busy: The error when it is held elsewhere; ``{holder}`` becomes the holder's words,
+                or ``unnamed`` when the holder wrote none (a shared hold).
+
+        Raises:
+            StoreLockedError: if another process holds it.
+        """
+        fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                raise StoreLockedError(busy.format(holder=held or unnamed)) from None
+            if holder:
+                os.ftruncate(fd, 0)
+                info = (
+                    f"{holder}, pid {os.getpid()} on {socket.gethostname()}, "
+                    f"since {_now():%Y-%m-%d %H:%M:%SZ}"
+                )
+                os.pwrite(fd, info.encode(), 0)
+            yield
+        finally:
+            if holder:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+            os.close(fd)  # closing releases the flock; a killed process releases it too
+
+    @contextlib.contextmanager
     def job(self, job_id: str) -> Iterator[None]:
         """Hold the store for a whole job (``silobridge run``: every stage in turn).
 
@@ -348,93 +391,51 @@ class Store:
             StoreLockedError: if another job or run holds the store (who, in the message).
         """
         self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".job.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-                raise StoreLockedError(
-                    f"The store {self.root} is in use by another silobridge job or run "
-                    f"({holder or 'a single-stage run'}). Wait for it to finish; jobs never "
-                    "share a store."
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(
-                fd,
-                f"job {job_id}, pid {os.getpid()} on {socket.gethostname()}, "
-                f"since {_now():%Y-%m-%d %H:%M:%SZ}".encode(),
-                0,
-            )
+        busy = (
+            f"The store {self.root} is in use by another silobridge job or run ({{holder}}). "
+            "Wait for it to finish; jobs never share a store."
+        )
+        with self._hold(
+            ".job.lock", holder=f"job {job_id}", busy=busy, unnamed="a single-stage run"
+        ):
             _JOBS.add(self.root)
-            yield
-        finally:
-            _JOBS.discard(self.root)
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)
-
-    @contextlib.contextmanager
-    def _not_in_a_job(self) -> Iterator[None]:
-        """A shared hold on the job lock for one run outside a job (none if this process
-        holds the job)."""
-        if self.root in _JOBS:
-            yield
-            return
-        fd = os.open(self.root / ".job.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-                raise StoreLockedError(
-                    f"The store {self.root} is being written by a silobridge job "
-                    f"({holder or 'holder unknown'}). Wait for it to finish."
-                ) from None
-            yield
-        finally:
-            os.close(fd)
+                yield
+            finally:
+                _JOBS.discard(self.root)
 
     @contextlib.contextmanager
     def writing(self, run_id: str) -> Iterator[StoreWriter]:
         """Hold the store's write lock for a run and roll back what a crashed run left.
+
+        Outside a job of this process, the run also holds the job lock (shared), so that no
+        job starts or runs while it writes.
 
         Raises:
             StoreLockedError: if another process is writing (its run id and pid in the message),
                 or a job (:meth:`job`) of another process holds the store.
         """
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._not_in_a_job(), self._write_lock(run_id) as writer:
-            yield writer
-
-    @contextlib.contextmanager
-    def _write_lock(self, run_id: str) -> Iterator[StoreWriter]:
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-                raise StoreLockedError(
-                    f"The store {self.root} is being written by another run "
-                    f"({holder or 'holder unknown'}). Wait for it to finish; runs never "
-                    "write a store at the same time."
-                ) from None
-            os.ftruncate(fd, 0)
-            holder_info = (
-                f"run {run_id}, pid {os.getpid()} on {socket.gethostname()}, "
-                f"since {_now():%Y-%m-%d %H:%M:%SZ}"
+        in_job = (
+            contextlib.nullcontext()
+            if self.root in _JOBS
+            else self._hold(
+                ".job.lock",
+                shared=True,
+                busy=f"The store {self.root} is being written by a silobridge job ({{holder}}). "
+                "Wait for it to finish.",
             )
-            os.pwrite(fd, holder_info.encode(), 0)
+        )
+        busy = (
+            f"The store {self.root} is being written by another run ({{holder}}). Wait for it "
+            "to finish; runs never write a store at the same time."
+        )
+        with in_job, self._hold(".lock", holder=f"run {run_id}", busy=busy):
             self._create_missing()
             self._check_format()
             writer = StoreWriter(self, run_id)
             writer.rolled_back = self.recover()
             yield writer
-        finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)  # closing releases the flock; a killed process releases it too
 
     def recover(self) -> dict[str, tuple[int, int]]:
         """Roll every table back to the newest finished run's version.
