@@ -536,7 +536,7 @@ def _load(config: Path | None, *, required: bool) -> Config | None:
 
 def _store_of(cfg: Config | None, store: Path | None) -> Path:
     """``--store``, else the config's store, else ``./.silobridge``."""
-    return _store_of(cfg, store)
+    return store or (cfg.store_path if cfg else Path(DEFAULT_STORE))
 
 
 def _select(cfg: Config, names: list[str] | None) -> list[Any]:
