@@ -246,3 +246,36 @@ def test_embed_cache_tolerates_a_key_written_twice(embedder, cache):
     again = embed(TEXTS[:2], embedder=embedder, cache=cache)
     assert (again.encoded, again.cache_hits) == (0, 2)
     assert np.array_equal(again.vectors, first.vectors)
+
+
+def test_a_texts_vector_does_not_depend_on_the_texts_encoded_with_it(embedder):
+    """Chunks of the local engine and batches of Ray workers hold different texts; each text
+    must still get the same bits, or labels and themes would differ between engines."""
+    rng = np.random.default_rng(0)
+    words = [
+        "sso",
+        "export",
+        "failed",
+        "pricing",
+        "page",
+        "invoice",
+        "team",
+        "onboarding",
+        "slow",
+        "dashboard",
+    ]
+    texts = [" ".join(rng.choice(words, size=rng.integers(2, 30))) for _ in range(150)]
+    texts += TEXTS
+    together = embedder.encode(texts)
+    order = rng.permutation(len(texts))
+    apart = np.empty_like(together)
+    start = 0
+    for size in (1, 3, 70, 11, 200):  # uneven batches, mixed lengths
+        rows = order[start : start + size]
+        if len(rows):
+            apart[rows] = embedder.encode([texts[i] for i in rows])
+        start += size
+    assert np.array_equal(together, apart)
+    small = Embedder(batch_size=16)
+    small._model = embedder.load()  # the same loaded model, other batch size
+    assert np.array_equal(small.encode(texts), together)
