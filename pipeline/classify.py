@@ -39,6 +39,7 @@ from ..classifiers.embedding import FewShotClassifier, PrototypeClassifier, soft
 from ..classifiers.sentiment import SentimentScorer
 from ..classifiers.taxonomy import Taxonomy, load_taxonomy
 from .embed import Embedder, embed
+from .engine import LOCAL, Execution
 from .schema import CLASSIFIED
 from .store import Store, new_run_id
 
@@ -61,6 +62,8 @@ BACKGROUND = (
 THEME_FEW_SHOT = "theme.few_shot.v1"
 INSIGHT_ZERO_SHOT = "insight_type.zero_shot.v1"
 FUNCTION_INFERRED = "function.logreg.v1"
+#: Units labelled per :meth:`ClassifyStage.predict` call (see there).
+LABEL_BLOCK = 4096
 
 
 @dataclass
@@ -146,16 +149,14 @@ class ClassifyStage:
         the background than to any theme passes none.
         """
         themes = self.theme_model()
-        if getattr(self, "background_", None) is None:
-            bg = self._embed(list(BACKGROUND)).mean(axis=0)
-            self.background_ = bg / np.linalg.norm(bg)
+        background = self._background()
         model = self._few_shot()
         if model is not None:
             proba = model.predict_proba(vectors)
             keep = [list(model.classes_).index(t) for t in themes.classes_]
             return proba[:, keep]
         cos = themes.decision_function(vectors)
-        cos_bg = np.asarray(vectors, dtype=np.float32) @ self.background_
+        cos_bg = np.asarray(vectors, dtype=np.float32) @ background
         proba = softmax(np.column_stack([cos, cos_bg]), float(themes.temperature))
         return proba[:, :-1]
 
@@ -195,15 +196,42 @@ class ClassifyStage:
             self.sentiment_model_ = SentimentScorer(embed=self._embed)
         return self.sentiment_model_
 
-    def run(self, units: pd.DataFrame, vectors: np.ndarray) -> ClassifyResult:
-        """Label ``units`` (rows of ``store.units()``) whose embeddings are ``vectors``."""
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
+    def fit(self, units: pd.DataFrame, vectors: np.ndarray) -> ClassifyStage:
+        """Fit what depends on all the units, once, before :meth:`predict` labels them.
+
+        The theme, insight-type and background prototypes (and the few-shot model), the
+        sentiment scorer's self-training on the units, and the function classifier on the units
+        whose function is known. After it the stage encodes nothing more, so it can be shipped
+        to workers that label blocks of units (the ``ray`` engine).
+        """
+        self.theme_model()
+        self._background()
+        self._few_shot()
+        self.insight_model()
+        self.sentiment_model().fit(units["text"].tolist(), vectors)
+        self._fit_functions(units, vectors)
+        return self
+
+    def predict(self, units: pd.DataFrame, vectors: np.ndarray) -> pd.DataFrame:
+        """Label a block of ``units`` (after :meth:`fit`), one row per unit.
+
+        Each unit's labels depend only on the unit, the fitted models and the block's size
+        (matrix products round the last bits differently for other shapes), so the pipeline
+        always labels blocks of :data:`LABEL_BLOCK` units in ``unit_id`` order, whichever
+        engine runs them. The BLAS runs on one thread here, as in a one-CPU Ray actor: its
+        results also depend on its thread count.
+        """
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            return self._predict(units, vectors)
+
+    def _predict(self, units: pd.DataFrame, vectors: np.ndarray) -> pd.DataFrame:
         themes = self.theme_model()
         proba = self.theme_probabilities(vectors)
         over_background = (
             themes.decision_function(vectors)
-            - (np.asarray(vectors, dtype=np.float32) @ self.background_)[:, None]
+            - (np.asarray(vectors, dtype=np.float32) @ self._background())[:, None]
         )
         theme_lists = []
         best, best_p = [], []
@@ -219,25 +247,12 @@ class ClassifyStage:
             theme_lists.append(kept)
             best.append(kept[0]["id"] if kept else None)
             best_p.append(float(row[order[0]]))
-        timings["themes"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
         insight = self.insight_model()
         insight_p = insight.predict_proba(vectors)
         insight_type = insight.classes_[insight_p.argmax(axis=1)]
-        timings["insight_type"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        texts = units["text"].tolist()
-        sentiment_model = self.sentiment_model().fit(texts, vectors)
-        sentiment, score = sentiment_model.score(texts, vectors)
-        timings["sentiment"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
+        sentiment, score = self.sentiment_model().score(units["text"].tolist(), vectors)
         function, function_source, function_p = self._functions(units, vectors)
-        timings["function"] = time.perf_counter() - t0
-
-        labels = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "unit_id": units["unit_id"].to_numpy(),
                 "item_id": units["item_id"].to_numpy(),
@@ -261,15 +276,37 @@ class ClassifyStage:
                 "taxonomy_hash": self.taxonomy_.themes_hash(),
             }
         )
-        stats = {
-            "units": len(labels),
-            "unassigned": int(labels["theme"].isna().sum()),
-            "themes": dict(Counter(t["id"] for ts in theme_lists for t in ts)),
-            "insight_types": dict(Counter(labels["insight_type"])),
-            "sentiment": dict(Counter(labels["sentiment"])),
-            "function_source": dict(Counter(labels["function_source"])),
-        }
-        return ClassifyResult(labels, stats, timings)
+
+    def run(self, units: pd.DataFrame, vectors: np.ndarray) -> ClassifyResult:
+        """Label ``units`` (rows of ``store.units()``) whose embeddings are ``vectors``.
+
+        :meth:`fit` on all of them, then :meth:`predict` block by block.
+        """
+        t0 = time.perf_counter()
+        self.fit(units, vectors)
+        timings = {"fit": time.perf_counter() - t0}
+        t0 = time.perf_counter()
+        blocks = [
+            self.predict(units.iloc[i : i + LABEL_BLOCK], vectors[i : i + LABEL_BLOCK])
+            for i in range(0, len(units), LABEL_BLOCK)
+        ]
+        labels = pd.concat(blocks, ignore_index=True) if blocks else self.predict(units, vectors)
+        timings["predict"] = time.perf_counter() - t0
+        return ClassifyResult(labels, label_stats(labels), timings)
+
+    def _background(self) -> np.ndarray:
+        if getattr(self, "background_", None) is None:
+            bg = self._embed(list(BACKGROUND)).mean(axis=0)
+            self.background_ = bg / np.linalg.norm(bg)
+        return self.background_
+
+    def _fit_functions(self, units: pd.DataFrame, vectors: np.ndarray) -> None:
+        """The function classifier, on the units whose function is known (``None``: too few)."""
+        known = units["function"].notna().to_numpy()
+        train_labels = units["function"][known].astype(str).to_numpy()
+        self.function_model_ = None
+        if len(set(train_labels)) >= 2 and not known.all():
+            self.function_model_ = FewShotClassifier(C=1.0, cv=3).fit(vectors[known], train_labels)
 
     def _functions(
         self, units: pd.DataFrame, vectors: np.ndarray
@@ -279,15 +316,15 @@ class ClassifyStage:
             [
                 self.configured_functions.get(s) is not None and f == self.configured_functions[s]
                 for s, f in zip(units["source_name"], units["function"], strict=True)
-            ]
+            ],
+            dtype=bool,
         )
         function = units["function"].astype(object).where(known, None).tolist()
         source = np.where(configured, "configured", np.where(known, "mapped", "inferred"))
         probability = np.where(known, 1.0, 0.0)
         todo = np.flatnonzero(~known)
-        train_labels = units["function"][known].astype(str).to_numpy()
-        if todo.size and len(set(train_labels)) >= 2:
-            model = FewShotClassifier(C=1.0, cv=3).fit(vectors[known], train_labels)
+        model = getattr(self, "function_model_", None)
+        if todo.size and model is not None:
             p = model.predict_proba(vectors[todo])
             for i, row in zip(todo, p, strict=True):
                 function[i] = str(model.classes_[row.argmax()])
@@ -297,6 +334,20 @@ class ClassifyStage:
         return function, source.tolist(), probability
 
 
+def label_stats(labels: pd.DataFrame) -> dict[str, Any]:
+    """Counts of a labels table: units, unassigned, and per theme, type, sentiment, source."""
+    if not len(labels):
+        return {"units": 0}
+    return {
+        "units": len(labels),
+        "unassigned": int(labels["theme"].isna().sum()),
+        "themes": dict(Counter(t["id"] for ts in labels["themes"] for t in ts)),
+        "insight_types": dict(Counter(labels["insight_type"])),
+        "sentiment": dict(Counter(labels["sentiment"])),
+        "function_source": dict(Counter(labels["function_source"])),
+    }
+
+
 def update_labels(
     store: Store | str | Path,
     *,
@@ -304,8 +355,13 @@ def update_labels(
     retention_days: int = 30,
     config_hash: str = "",
     run_id: str | None = None,
+    execution: Execution = LOCAL,
 ) -> ClassifyResult:
-    """Label every unit of the store, as one run (the ``classified`` table is rewritten)."""
+    """Label every unit of the store, as one run (the ``classified`` table is rewritten).
+
+    With a ``ray`` ``execution`` (:mod:`.engine`), the stage is fitted here and the blocks of
+    units are labelled by a pool of Ray actors; the labels are the same.
+    """
     started = time.perf_counter()
     now = datetime.now(UTC)
     run_id = run_id or new_run_id(now)
@@ -319,7 +375,19 @@ def update_labels(
         t0 = time.perf_counter()
         vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
         read_s = time.perf_counter() - t0
-        result = stage.run(units, vectors) if len(units) else ClassifyResult(pd.DataFrame())
+        if not len(units):
+            result = ClassifyResult(pd.DataFrame())
+        elif execution.is_ray:
+            from .engine import label_blocks
+
+            t0 = time.perf_counter()
+            stage.fit(units, vectors)
+            fit_s = time.perf_counter() - t0
+            labels = label_blocks(stage, units, vectors, block=LABEL_BLOCK, execution=execution)
+            result = ClassifyResult(labels, label_stats(labels), {"fit": fit_s})
+            result.timings["predict"] = time.perf_counter() - t0 - fit_s
+        else:
+            result = stage.run(units, vectors)
         result.timings["read_vectors"] = read_s
         if len(units):
             frame = result.labels.assign(run_id=run_id)[CLASSIFIED.names]
