@@ -39,6 +39,14 @@ TaxonomyOpt = Annotated[
         help="Taxonomy YAML whose gazetteer is tagged and kept (default: [understand] taxonomy).",
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where the row-wise stages run: local (this process) or ray (Ray Data actors; "
+        "needs pip install 'silobridge[ray]'). Default: [execution] engine, else local.",
+    ),
+]
 ModelOpt = Annotated[
     str | None,
     typer.Option(
@@ -58,6 +66,7 @@ def understand(
         bool,
         typer.Option("--full", help="Process every item again, not only new and changed ones."),
     ] = False,
+    engine: EngineOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Split the store's items into insight units; redact, tag and embed them, incrementally.
@@ -69,7 +78,9 @@ def understand(
     with _errors():
         cfg = _load(config, required=False)
         store_path = _store_of(cfg, store)
-        result = _understand(cfg, store_path, taxonomy=taxonomy, model=model, full=full)
+        result = _understand(
+            cfg, store_path, taxonomy=taxonomy, model=model, full=full, engine=engine
+        )
         if as_json:
             print(json.dumps(result.to_dict()))
         else:
@@ -81,6 +92,7 @@ def classify(
     config: ConfigOpt = None,
     store: StoreOpt = None,
     taxonomy: TaxonomyOpt = None,
+    engine: EngineOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Label every insight unit: themes, insight type, sentiment and function.
@@ -91,7 +103,7 @@ def classify(
     with _errors():
         cfg = _load(config, required=False)
         store_path = _store_of(cfg, store)
-        result = _classify(cfg, store_path, taxonomy=taxonomy)
+        result = _classify(cfg, store_path, taxonomy=taxonomy, engine=engine)
         if as_json:
             print(json.dumps({"run_id": result.run_id, **result.stats}))
         else:
@@ -167,13 +179,15 @@ def run(
             "understand) and change nothing.",
         ),
     ] = False,
+    engine: EngineOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The main job: ingest, understand, classify, discover, then the report.
 
     One job: it holds the store from start to end and writes a job manifest to
-    STORE/jobs/. Exit codes: 0 ok, 3 finished with quarantined records, 1 failed, 2
-    configuration error, 4 the store is in use by another job or run.
+    STORE/jobs/. With --engine ray, understand and classify run on Ray (docs/scale.md); the
+    store and the report are the same. Exit codes: 0 ok, 3 finished with quarantined records,
+    1 failed, 2 configuration error, 4 the store is in use by another job or run.
     """
     from .cli_discover import _print_discover
     from .cli_report import _print_report
@@ -182,6 +196,7 @@ def run(
     with _errors():
         cfg = _load(config, required=True)
         assert cfg is not None
+        cfg.execution.with_engine(engine)  # a bad --engine is an error before anything runs
         if dry_run:
             plan = plan_job(cfg, store)
             if as_json:
@@ -210,6 +225,7 @@ def run(
                 rebuild=rebuild,
                 progress=progress,
                 understand_progress=bar,
+                engine=engine,
             )
         r = job.results
         if as_json:
@@ -394,6 +410,7 @@ def _understand(
     taxonomy: Path | None = None,
     model: str | None = None,
     full: bool = False,
+    engine: str | None = None,
 ) -> Any:
     from .pipeline.job import understand_stage
     from .pipeline.understand import update_units
@@ -402,18 +419,35 @@ def _understand(
         store_path,
         stage=understand_stage(cfg, taxonomy=taxonomy, model=model),
         full=full,
+        execution=_execution(cfg, engine),
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )
 
 
-def _classify(cfg: Config | None, store_path: Path, *, taxonomy: Path | None = None) -> Any:
+def _execution(cfg: Config | None, engine: str | None) -> Any:
+    from .pipeline.engine import LOCAL, import_ray
+
+    execution = (cfg.execution if cfg else LOCAL).with_engine(engine)
+    if execution.is_ray:
+        import_ray()  # a clear error before the run starts when Ray is not installed
+    return execution
+
+
+def _classify(
+    cfg: Config | None,
+    store_path: Path,
+    *,
+    taxonomy: Path | None = None,
+    engine: str | None = None,
+) -> Any:
     from .pipeline.classify import update_labels
     from .pipeline.job import classify_stage
 
     return update_labels(
         store_path,
         stage=classify_stage(cfg, store_path, taxonomy=taxonomy),
+        execution=_execution(cfg, engine),
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )

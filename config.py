@@ -18,6 +18,9 @@ Example::
     match_threshold = 0.8       # centroid similarity: the same theme as last run's
     seed = 0
 
+    [execution]
+    engine = "local"            # or "ray": see silobridge.pipeline.engine and docs/scale.md
+
     [sources.support_tickets]
     connector = "zendesk"
     path = "data/sample/zendesk"
@@ -60,6 +63,7 @@ from .errors import ConfigError
 from .extractors.base import CHANNELS, normalize_function
 from .extractors.registry import get_connector
 from .extractors.sql import check_database_url, mask_url, sqlite_url
+from .pipeline.engine import LOCAL, Execution
 
 DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
@@ -68,7 +72,7 @@ _STORE_KEYS = ("path", "retention_days")
 _UNDERSTAND_KEYS = ("taxonomy",)
 _EMBED_KEYS = ("model", "batch_size")
 _DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
-_TOP_KEYS = ("store", "understand", "embed", "discover", "sources")
+_TOP_KEYS = ("store", "understand", "embed", "discover", "execution", "sources")
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -146,6 +150,8 @@ class Config:
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
     discover: dict[str, Any] = field(default_factory=dict)
+    #: Where the row-wise stages run; not part of :meth:`config_hash` (same results).
+    execution: Execution = LOCAL
 
     def config_hash(self) -> str:
         return _hash(
@@ -229,6 +235,10 @@ def load_config(path: str | Path) -> Config:
                 path=where,
                 key=f"discover.{key}",
             )
+    execution_table = data.get("execution", {})
+    if not isinstance(execution_table, dict):
+        raise ConfigError("must be a table", path=where, key="execution")
+    execution = Execution.from_table(execution_table, where=where)
     sources_data = data.get("sources", {})
     if not isinstance(sources_data, dict):
         raise ConfigError("must be a table of [sources.NAME] tables", path=where, key="sources")
@@ -246,6 +256,7 @@ def load_config(path: str | Path) -> Config:
         embed_model=model,
         embed_batch_size=batch_size,
         discover=discover,
+        execution=execution,
     )
 
 

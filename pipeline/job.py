@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any
 
 from .. import __version__
 from ..config import DEFAULT_EMBED_MODEL, Config
-from ..errors import ConfigError, SilobridgeError
+from ..errors import ConfigError
+from .engine import Execution, import_ray, ray_session
 from .store import MARKER, Store, new_run_id, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ def run_job(
     progress: Callable[[str, int], None] | None = None,
     understand_progress: Callable[[str, int, int], None] | None = None,
     on_stage: Callable[[str, Any], None] | None = None,
+    engine: str | None = None,
 ) -> JobResult:
     """Run every stage in order on the sources of ``cfg`` (see the module's docstring).
 
@@ -146,6 +149,9 @@ def run_job(
         progress: Called with (source, records read) while ingesting.
         understand_progress: Called with ("items", done, total) while understanding.
         on_stage: Called with (stage name, its result) after each stage.
+        engine: ``local`` or ``ray`` instead of the config's ``[execution] engine``. With
+            ``ray``, one Ray session (started here, or the cluster at ``[execution] address``)
+            serves the understand and classify stages.
 
     Raises:
         StoreLockedError: if another job or run holds the store.
@@ -165,6 +171,9 @@ def run_job(
         "config_hash": cfg.config_hash(),
     }
     model = embedder(cfg)
+    execution = cfg.execution.with_engine(engine)
+    if execution.is_ray:
+        import_ray()  # fail before the job starts when Ray is not installed
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()
@@ -192,25 +201,32 @@ def run_job(
                     **common,
                 ),
             )
-            stage(
-                "understand",
-                lambda: update_units(
-                    store_path,
-                    stage=understand_stage(cfg, shared=model),
-                    full=full,
-                    progress=understand_progress,
-                    **common,
-                ),
-            )
-            if cfg.taxonomy is not None:
-                from .classify import update_labels
-
+            with ExitStack() as session:
+                if execution.is_ray:  # one Ray session for the row-wise stages
+                    session.enter_context(ray_session(execution))
                 stage(
-                    "classify",
-                    lambda: update_labels(
-                        store_path, stage=classify_stage(cfg, store_path, shared=model), **common
+                    "understand",
+                    lambda: update_units(
+                        store_path,
+                        stage=understand_stage(cfg, shared=model),
+                        full=full,
+                        progress=understand_progress,
+                        execution=execution,
+                        **common,
                     ),
                 )
+                if cfg.taxonomy is not None:
+                    from .classify import update_labels
+
+                    stage(
+                        "classify",
+                        lambda: update_labels(
+                            store_path,
+                            stage=classify_stage(cfg, store_path, shared=model),
+                            execution=execution,
+                            **common,
+                        ),
+                    )
             stage(
                 "discover",
                 lambda: update_themes(
@@ -218,10 +234,10 @@ def run_job(
                 ),
             )
             stage("report", lambda: report(cfg, store_path, out=report_out))
-        except (SilobridgeError, OSError) as e:
+        except BaseException as e:  # any failure (a Ray worker's, an interrupt) is recorded
             error = e
         finally:
-            job.manifest = _manifest(job, cfg, started, seconds, error, model)
+            job.manifest = _manifest(job, cfg, started, seconds, error, model, execution)
             if (store_path / MARKER).exists():
                 path = store_path / "jobs" / f"{job_id}.json"
                 path.parent.mkdir(exist_ok=True)
@@ -260,6 +276,7 @@ def _manifest(
     seconds: dict[str, float],
     error: BaseException | None,
     model: Any,
+    execution: Execution,
 ) -> dict[str, Any]:
     stages: dict[str, Any] = {}
     for name, result in job.results.items():
@@ -291,6 +308,7 @@ def _manifest(
         "silobridge_version": __version__,
         "config": str(cfg.path) if cfg.path else None,
         "config_hash": cfg.config_hash(),
+        "engine": execution.engine,
         "versions": {"embedding_model": model.model_id, **algorithms(job.results)},
         "stage_order": list(job.results),
         "stages": stages,

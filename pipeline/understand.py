@@ -58,6 +58,7 @@ from . import entities as entities_mod
 from . import redact as redact_mod
 from . import segment as segment_mod
 from .embed import Embedder, EmbeddingCache, cache_key, embed
+from .engine import LOCAL, Execution
 from .entities import Entity, EntityTagger, gazetteer_names
 from .redact import RedactedSpan, Redaction, Redactor, render
 from .redact_names import NOT_NAMES
@@ -137,6 +138,13 @@ class UnderstandStage:
         self.batch_size = batch_size
         self._tools: tuple[frozenset[str], Redactor, EntityTagger] | None = None
         self._memo: dict[str, tuple[Redaction, list[Entity]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # shipped to Ray workers without its loaded spaCy pipelines and memo; they reload
+        state = self.__dict__.copy()
+        state["_tools"] = None
+        state["_memo"] = {}
+        return state
 
     # ------------------------------------------------------------------------- configuration
 
@@ -513,6 +521,7 @@ def update_units(
     run_id: str | None = None,
     chunk_items: int = 2000,
     progress: ProgressFn | None = None,
+    execution: Execution = LOCAL,
 ) -> UnderstandRunResult:
     """Bring the store's units up to date with its items, as one run.
 
@@ -532,6 +541,9 @@ def update_units(
         run_id: The run's id (default: a timestamp plus random suffix).
         chunk_items: Items per chunk (bounds memory; one cache append per chunk).
         progress: Called with ``(step, done, total)`` as chunks finish.
+        execution: Where the chunks run (:mod:`.engine`): in this process, or as Ray Data
+            batches on a pool of actors (``batch_items`` items each, instead of
+            ``chunk_items``). The units are the same either way.
 
     Raises:
         StoreLockedError: if another run is writing the store.
@@ -573,24 +585,43 @@ def update_units(
         timings: dict[str, float] = defaultdict(float)
         stats: Counter[str] = Counter()
         unit_tables: list[pa.Table] = []
-        understood_rows: list[dict[str, Any]] = []
-        for start in range(0, len(todo), chunk_items):
-            chunk = todo.iloc[start : start + chunk_items]
-            out = stage.run(chunk)
-            for k, v in out.timings.items():
+        understood_tables: list[pa.Table] = []
+        context: dict[str, Any] = {"version": version, "run_id": run_id, "now": now}
+        if execution.is_ray:
+            from .engine import understand_chunks
+
+            chunks: Iterable[Chunk] = understand_chunks(
+                store,
+                stage,
+                set(todo["item_id"]),
+                columns=_ITEM_READ,
+                context=context,
+                execution=execution,
+            )
+        else:
+            chunks = (
+                process_chunk(stage, todo.iloc[start : start + chunk_items], **context)
+                for start in range(0, len(todo), chunk_items)
+            )
+        done_items = 0
+        for chunk in chunks:
+            if chunk.cache_keys and chunk.cache_vectors is not None:
+                t0 = time.perf_counter()
+                stage.cache.put(chunk.cache_keys, chunk.cache_vectors, model_id=chunk.model_id)
+                timings["cache_write"] += time.perf_counter() - t0
+            for k, v in chunk.timings.items():
                 timings[k] += v
-            for k in ("units", "distinct_texts", "analyzed_texts", "encoded", "cache_hits"):
-                stats[k] += out.stats[k]
-            for k, v in out.stats["redacted"].items():
-                stats[f"redacted_{k}"] += v
-            for k, v in out.stats["entities"].items():
-                stats[f"entities_{k}"] += v
-            unit_tables.append(_units_table(out.units, chunk, version, run_id))
-            understood_rows.extend(_understood_rows(chunk, out, version, run_id, now))
+            stats.update(chunk.stats)
+            unit_tables.append(chunk.units)
+            understood_tables.append(chunk.understood)
+            done_items += chunk.items
             if progress is not None:
-                progress("items", min(start + chunk_items, len(todo)), len(todo))
+                progress("items", done_items, len(todo))
         t0 = time.perf_counter()
-        new_units = pa.concat_tables(unit_tables) if unit_tables else UNITS.empty_table()
+        # in unit-id order, whichever order the chunks finished in
+        new_units = pa.concat_tables([UNITS.empty_table(), *unit_tables]).sort_by("unit_id")
+        understood = pa.concat_tables([UNDERSTOOD.empty_table(), *understood_tables])
+        understood = understood.sort_by("item_id")
         # the processed items' old rows go, and those of items no longer in the store
         by_source: dict[str, list[str]] = {}
         orphans = done[~done["item_id"].isin(items["item_id"])]
@@ -599,9 +630,7 @@ def update_units(
                 by_source.setdefault(source_name, []).append(item_id)
         counts = writer.replace_items("units", new_units, by_source)
         result.units_written, result.units_removed = counts["inserted"], counts["removed"]
-        writer.replace_items(
-            "understood", pa.Table.from_pylist(understood_rows, schema=UNDERSTOOD), by_source
-        )
+        writer.replace_items("understood", understood, by_source)
         timings["write"] = time.perf_counter() - t0
         result.units_reembedded = _reembed_stale(writer, stage, set(todo["item_id"]))
         writer.vacuum(retention_days)
@@ -636,6 +665,49 @@ def update_units(
         result.units_reembedded,
     )
     return result
+
+
+@dataclass
+class Chunk:
+    """What one chunk of items gives the store: its units and ``understood`` rows, the vectors
+    to append to the embedding cache (from a Ray worker; the local engine appends them
+    itself), counts and seconds."""
+
+    items: int
+    units: pa.Table
+    understood: pa.Table
+    model_id: str
+    stats: dict[str, int]
+    timings: dict[str, float]
+    cache_keys: list[str] = field(default_factory=list)
+    cache_vectors: np.ndarray | None = None
+
+
+def process_chunk(
+    stage: UnderstandStage, chunk: pd.DataFrame, *, version: str, run_id: str, now: datetime
+) -> Chunk:
+    """Understand one chunk of items, as rows of the ``units`` and ``understood`` tables."""
+    if not len(chunk):
+        model_id = stage.embedder_.model_id
+        return Chunk(0, UNITS.empty_table(), UNDERSTOOD.empty_table(), model_id, {}, {})
+    out = stage.run(chunk)
+    stats: Counter[str] = Counter()
+    for k in ("units", "distinct_texts", "analyzed_texts", "encoded", "cache_hits"):
+        stats[k] += out.stats[k]
+    for k, v in out.stats["redacted"].items():
+        stats[f"redacted_{k}"] += v
+    for k, v in out.stats["entities"].items():
+        stats[f"entities_{k}"] += v
+    return Chunk(
+        items=len(chunk),
+        units=_units_table(out.units, chunk, version, run_id),
+        understood=pa.Table.from_pylist(
+            _understood_rows(chunk, out, version, run_id, now), schema=UNDERSTOOD
+        ),
+        model_id=stage.embedder_.model_id,
+        stats=dict(stats),
+        timings=dict(out.timings),
+    )
 
 
 def _units_table(units: pd.DataFrame, chunk: pd.DataFrame, version: str, run_id: str) -> pa.Table:
