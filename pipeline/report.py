@@ -134,7 +134,9 @@ def read_units(store: Store) -> pd.DataFrame:
     ).to_pandas()
     units = units.merge(labels, on="unit_id", how="left", suffixes=("_unit", ""))
     units["function"] = units["function"].fillna(units.pop("function_unit")).fillna("Unknown")
-    return units
+    # in unit-id order: the order Delta lists a table's files in is not the same in two stores
+    # of the same rows, and quotes, ties and float sums must not depend on it
+    return units.sort_values("unit_id", kind="stable").reset_index(drop=True)
 
 
 def facts(
@@ -172,6 +174,8 @@ def facts(
         if isinstance(t, str)
     )
     pairs = pd.DataFrame(rows, columns=["unit_id", "theme", "theme_kind"])
+    # in (unit, theme) order, not the order Delta lists the discovered table's files in
+    pairs = pairs.sort_values(["unit_id", "theme"], kind="stable")
     out = pairs.merge(frame.drop(columns=["themes"]), on="unit_id", how="inner")
     created = pd.to_datetime(out["created_at"], utc=True)
     out["week"] = created.dt.tz_localize(None).dt.to_period(freq).dt.start_time
