@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
 from ..classifiers.taxonomy import load_taxonomy
@@ -756,10 +757,15 @@ def _understood_rows(
 def _reembed_stale(writer: StoreWriter, stage: UnderstandStage, skip: set[str]) -> int:
     """Re-embed stored units whose model is not the stage's; returns how many."""
     model_id = stage.embedder_.model_id
+    models = writer.read("units", columns=["model_id"]).column("model_id")
+    if not pc.any(pc.not_equal(models, model_id)).as_py():
+        return 0  # the usual case: read nothing more (np.isin on strings is O(n * m))
     units = writer.read("units")
-    models = units.column("model_id").to_numpy(zero_copy_only=False)
-    item_ids = units.column("item_id").to_numpy(zero_copy_only=False)
-    stale = np.flatnonzero((models != model_id) & ~np.isin(item_ids, list(skip)))
+    other_model = pc.not_equal(units.column("model_id"), model_id)
+    processed = pc.is_in(units.column("item_id"), value_set=pa.array(sorted(skip), pa.string()))
+    stale = np.flatnonzero(
+        pc.and_(other_model, pc.invert(processed)).to_numpy(zero_copy_only=False)
+    )
     if not stale.size:
         return 0
     rows = units.take(pa.array(stale))
