@@ -15,10 +15,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# The ray engine's equality test needs Ray (an optional extra: the local engine never imports it).
+$(BIN)/.installed-ray: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
+	touch $@
+
 demo: $(BIN)/.installed
 	$(BIN)/silobridge demo
 
-test: $(BIN)/.installed browser postgres
+test: $(BIN)/.installed-ray browser postgres
 	$(BIN)/pytest
 
 # The sql connector is tested against a real PostgreSQL server that the tests start themselves.
@@ -55,6 +60,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_understand.py
 	$(BIN)/python benchmarks/bench_discover.py
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/pip install --quiet -e '.[dev,bench,ray]'
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 sample: $(BIN)/.installed
 	$(BIN)/python data/sample/generate.py --out data/sample
