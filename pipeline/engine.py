@@ -202,12 +202,13 @@ def _workers(ray: Any, execution: Execution) -> int:
     """Workers per stage; one CPU of the cluster stays free for Ray Data's read tasks."""
     cpus = float(ray.cluster_resources().get("CPU", 0))
     fit = int((cpus - 1) // execution.cpus_per_worker)
-    if execution.workers is None:
-        return max(1, fit)
-    if execution.workers > fit:
+    if execution.workers is None and fit >= 1:
+        return fit
+    if execution.workers is None or execution.workers > fit:
+        workers = execution.workers or 1
         raise ConfigError(
-            f"{execution.workers} workers of {execution.cpus_per_worker:g} CPUs need "
-            f"{execution.workers * execution.cpus_per_worker + 1:g} CPUs (one for reading), "
+            f"{workers} workers of {execution.cpus_per_worker:g} CPUs need "
+            f"{workers * execution.cpus_per_worker + 1:g} CPUs (one for reading), "
             f"but the Ray cluster has {cpus:g}: lower [execution] workers or cpus_per_worker.",
             key="execution.workers",
         )

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from silobridge.config import load_config
 from silobridge.errors import ConfigError
-from silobridge.pipeline.engine import Execution, LabelWorker
+from silobridge.pipeline.engine import Execution, LabelWorker, _workers
 from silobridge.pipeline.store import Store
 
 from ..conftest import SAMPLE, TAXONOMY
@@ -151,3 +151,20 @@ def test_the_local_engine_runs_without_ray_and_ray_says_how_to_install(tmp_path:
     assert "pip install 'silobridge[ray]'" in wanted.stderr and "Traceback" not in wanted.stderr
     wrong = cli("run", "-c", str(config), "--engine", "spark")
     assert wrong.returncode == 2 and "execution.engine" in wrong.stderr
+
+
+class _Cluster:
+    def __init__(self, cpus: float):
+        self.cpus = cpus
+
+    def cluster_resources(self) -> dict[str, float]:
+        return {"CPU": self.cpus}
+
+
+def test_workers_leave_a_cpu_for_reading_or_the_run_is_refused():
+    assert _workers(_Cluster(9), Execution(engine="ray")) == 8
+    assert _workers(_Cluster(9), Execution(engine="ray", cpus_per_worker=2)) == 4
+    assert _workers(_Cluster(9), Execution(engine="ray", workers=3)) == 3
+    for cpus, execution in ((1, Execution(engine="ray")), (4, Execution(engine="ray", workers=4))):
+        with pytest.raises(ConfigError, match="one for reading"):
+            _workers(_Cluster(cpus), execution)
