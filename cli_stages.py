@@ -31,6 +31,7 @@ from .cli import (
 )
 from .config import Config
 from .errors import ConfigError
+from .pipeline.engine import resolve
 
 TaxonomyOpt = Annotated[
     Path | None,
@@ -196,7 +197,7 @@ def run(
     with _errors():
         cfg = _load(config, required=True)
         assert cfg is not None
-        cfg.execution.with_engine(engine)  # a bad --engine is an error before anything runs
+        resolve(cfg.execution, engine)  # a bad --engine, or no Ray, fails before anything runs
         if dry_run:
             plan = plan_job(cfg, store)
             if as_json:
@@ -419,19 +420,10 @@ def _understand(
         store_path,
         stage=understand_stage(cfg, taxonomy=taxonomy, model=model),
         full=full,
-        execution=_execution(cfg, engine),
+        execution=resolve(cfg.execution if cfg else None, engine),
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )
-
-
-def _execution(cfg: Config | None, engine: str | None) -> Any:
-    from .pipeline.engine import LOCAL, import_ray
-
-    execution = (cfg.execution if cfg else LOCAL).with_engine(engine)
-    if execution.is_ray:
-        import_ray()  # a clear error before the run starts when Ray is not installed
-    return execution
 
 
 def _classify(
@@ -447,7 +439,7 @@ def _classify(
     return update_labels(
         store_path,
         stage=classify_stage(cfg, store_path, taxonomy=taxonomy),
-        execution=_execution(cfg, engine),
+        execution=resolve(cfg.execution if cfg else None, engine),
         retention_days=cfg.retention_days if cfg else 30,
         config_hash=cfg.config_hash() if cfg else "",
     )

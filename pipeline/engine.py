@@ -134,6 +134,16 @@ class Execution:
         return self.engine == "ray"
 
 
+def resolve(execution: Execution | None, engine: str | None) -> Execution:
+    """The settings a run uses: ``execution`` (the config's; default local) with ``engine``
+    (``--engine``) instead, when given. Raises :class:`ConfigError` for an unknown engine, or
+    for ``ray`` when Ray is not installed, before anything runs."""
+    resolved = (execution or LOCAL).with_engine(engine)
+    if resolved.is_ray:
+        import_ray()
+    return resolved
+
+
 LOCAL = Execution()
 
 

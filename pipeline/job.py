@@ -26,7 +26,7 @@ from typing import Any
 from .. import __version__
 from ..config import DEFAULT_EMBED_MODEL, Config
 from ..errors import ConfigError
-from .engine import Execution, import_ray, ray_session
+from .engine import Execution, ray_session, resolve
 from .store import MARKER, Store, new_run_id, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -171,9 +171,7 @@ def run_job(
         "config_hash": cfg.config_hash(),
     }
     model = embedder(cfg)
-    execution = cfg.execution.with_engine(engine)
-    if execution.is_ray:
-        import_ray()  # fail before the job starts when Ray is not installed
+    execution = resolve(cfg.execution, engine)  # fails before the job when Ray is missing
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()

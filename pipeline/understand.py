@@ -512,6 +512,9 @@ _ITEM_READ = [
 ]
 
 
+_ITEM_KEYS = ["item_id", "source_name", "account", "record_hash"]
+
+
 def update_units(
     store: Store | str | Path,
     *,
@@ -559,7 +562,8 @@ def update_units(
     result = UnderstandRunResult(run_id=run_id, store=store.root)
     with store.writing(run_id) as writer:
         result.rolled_back = writer.rolled_back
-        items = store.items(columns=_ITEM_READ)
+        # on Ray the workers read the items' texts; the driver needs only their keys
+        items = store.items(columns=_ITEM_KEYS if execution.is_ray else _ITEM_READ)
         version = stage.version
         done = store.read(
             "understood", columns=["item_id", "source_name", "item_hash", "version"]
