@@ -47,12 +47,14 @@ browser:
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# the layers, no import cycles, private modules ([tool.importlinter], docs/architecture.md)
+	$(BIN)/lint-imports
 	@# mypy needs the package under its import name; the repository root is that package.
 	mkdir -p .mypy-src && ln -sfn .. .mypy-src/silobridge
 	cd .mypy-src && MYPYPATH=. ../$(BIN)/mypy --config-file ../pyproject.toml \
 		-p silobridge.pipeline -p silobridge.extractors -p silobridge.config \
-		-p silobridge.cli -m silobridge.cli_stages -m silobridge.cli_discover -m silobridge.cli_report -p silobridge.errors \
-		-p silobridge.classifiers
+		-p silobridge.cli -p silobridge.commands -p silobridge.errors \
+		-p silobridge.classifiers -m silobridge.taxonomy -m silobridge._version
 
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

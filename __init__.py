@@ -8,8 +8,7 @@ Examples:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import ConfigError, ConnectorError, SilobridgeError, StoreError, StoreLockedError
 
 __all__ = [
@@ -25,6 +24,6 @@ __all__ = [
 
 def open_store(path, *, create: bool = False):
     """Open a silobridge store (see :class:`silobridge.pipeline.store.Store`)."""
-    from .pipeline.store import Store
+    from .pipeline.store.store import Store  # deferred: keeps import silobridge light (deltalake)
 
     return Store.open(path, create=create)

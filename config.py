@@ -6,8 +6,8 @@ Example::
     path = ".silobridge"        # relative to this file
     retention_days = 30         # versions older than this are vacuumed
 
-    [understand]
-    taxonomy = "data/taxonomy.yaml"  # gazetteer: products, features, competitors
+    [taxonomy]
+    path = "data/taxonomy.yaml" # themes, insight types, functions, company, gazetteer
 
     [embed]
     model = "all-MiniLM-L6-v2"  # or the folder of a sentence-transformers model
@@ -63,17 +63,105 @@ from .errors import ConfigError
 from .extractors.base import CHANNELS, normalize_function
 from .extractors.registry import get_connector
 from .extractors.sql import check_database_url, mask_url, sqlite_url
-from .pipeline.engine import LOCAL, Execution
 
 DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
 _SOURCE_KEYS = ("connector", "path", "url", "function", "channel", "enabled")
 _STORE_KEYS = ("path", "retention_days")
-_UNDERSTAND_KEYS = ("taxonomy",)
+_UNDERSTAND_KEYS = ("taxonomy",)  # the older place of [taxonomy] path
+_TAXONOMY_KEYS = ("path",)
 _EMBED_KEYS = ("model", "batch_size")
 _DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
-_TOP_KEYS = ("store", "understand", "embed", "discover", "execution", "sources")
+_TOP_KEYS = ("store", "understand", "embed", "discover", "execution", "sources", "taxonomy")
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+# ------------------------------------------------------------------------------ [execution]
+
+ENGINES = ("local", "ray")
+EXECUTION_KEYS = (
+    "engine",
+    "address",
+    "workers",
+    "cpus_per_worker",
+    "batch_items",
+    "object_store_mb",
+)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The ``[execution]`` settings: where the row-wise stages run (see
+    :mod:`silobridge.pipeline.engine` and ``docs/scale.md``)."""
+
+    engine: str = "local"
+    address: str | None = None
+    workers: int | None = None
+    cpus_per_worker: float = 1.0
+    batch_items: int = 2000
+    object_store_mb: int | None = None
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any], *, where: str | None = None) -> Execution:
+        """Validate an ``[execution]`` table (keys as in :data:`EXECUTION_KEYS`)."""
+        for key in table:
+            if key not in EXECUTION_KEYS:
+                raise ConfigError(
+                    f"unknown key; expected one of {', '.join(EXECUTION_KEYS)}",
+                    path=where,
+                    key=f"execution.{key}",
+                )
+        engine = table.get("engine", "local")
+        if engine not in ENGINES:
+            raise ConfigError(
+                f"must be one of {', '.join(ENGINES)}; got {engine!r}",
+                path=where,
+                key="execution.engine",
+            )
+        address = table.get("address")
+        if address is not None and (not isinstance(address, str) or not address.strip()):
+            raise ConfigError(
+                f"must be a Ray address such as 'auto' or 'ray://head:10001'; got {address!r}",
+                path=where,
+                key="execution.address",
+            )
+        for key, low in (("workers", 1), ("batch_items", 1), ("object_store_mb", 64)):
+            value = table.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < low
+            ):
+                raise ConfigError(
+                    f"must be a whole number >= {low}; got {value!r}",
+                    path=where,
+                    key=f"execution.{key}",
+                )
+        cpus = table.get("cpus_per_worker", 1.0)
+        if isinstance(cpus, bool) or not isinstance(cpus, int | float) or cpus <= 0:
+            raise ConfigError(
+                f"must be a number > 0; got {cpus!r}", path=where, key="execution.cpus_per_worker"
+            )
+        return cls(
+            engine=engine,
+            address=address,
+            workers=table.get("workers"),
+            cpus_per_worker=float(cpus),
+            batch_items=table.get("batch_items", 2000),
+            object_store_mb=table.get("object_store_mb"),
+        )
+
+    def with_engine(self, engine: str | None) -> Execution:
+        """These settings with ``engine`` (``--engine``) instead, when given."""
+        if engine is None:
+            return self
+        return Execution.from_table({**self.__dict__, "engine": engine})
+
+    @property
+    def is_ray(self) -> bool:
+        return self.engine == "ray"
+
+
+#: The default: this process, no Ray.
+LOCAL = Execution()
 
 
 @dataclass(frozen=True)
@@ -165,6 +253,13 @@ class Config:
         )
 
 
+def resolve_store(cfg: Config | None, store: str | Path | None = None) -> Path:
+    """The store a command or job works on, as an absolute path: ``store`` (``--store``), else
+    the config's ``[store] path``, else ``./.silobridge``. The one place this is decided."""
+    chosen = store if store is not None else (cfg.store_path if cfg else DEFAULT_STORE)
+    return Path(chosen).expanduser().resolve()
+
+
 def load_config(path: str | Path) -> Config:
     """Load and validate a ``silobridge.toml``.
 
@@ -186,6 +281,25 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"invalid TOML: {e}", path=where) from e
     base = path.resolve().parent
     _check_keys(data, _TOP_KEYS, where, "")
+    store_path, retention = _store_settings(data, base, where)
+    model, batch_size = _embed_settings(data, base, where)
+    execution_table = data.get("execution", {})
+    if not isinstance(execution_table, dict):
+        raise ConfigError("must be a table", path=where, key="execution")
+    return Config(
+        path=path.resolve(),
+        store_path=store_path,
+        retention_days=retention,
+        sources=_sources(data, base, where),
+        taxonomy=_taxonomy_path(data, base, where),
+        embed_model=model,
+        embed_batch_size=batch_size,
+        discover=_discover_settings(data, where),
+        execution=Execution.from_table(execution_table, where=where),
+    )
+
+
+def _store_settings(data: dict[str, Any], base: Path, where: str) -> tuple[Path, int]:
     store = data.get("store", {})
     if not isinstance(store, dict):
         raise ConfigError("must be a table", path=where, key="store")
@@ -198,14 +312,30 @@ def load_config(path: str | Path) -> Config:
             path=where,
             key="store.retention_days",
         )
+    return store_path, retention
+
+
+def _taxonomy_path(data: dict[str, Any], base: Path, where: str) -> Path | None:
+    """``[taxonomy] path`` (read by every stage), or the older ``[understand] taxonomy``."""
+    table = _table(data, "taxonomy", _TAXONOMY_KEYS, where)
     understand = _table(data, "understand", _UNDERSTAND_KEYS, where)
-    taxonomy = None
-    if "taxonomy" in understand:
-        taxonomy = (base / _str(understand["taxonomy"], where, "understand.taxonomy")).resolve()
-        if not taxonomy.is_file():
-            raise ConfigError(
-                f"file does not exist: {taxonomy}", path=where, key="understand.taxonomy"
-            )
+    if "path" in table and "taxonomy" in understand:
+        raise ConfigError(
+            "the taxonomy is set twice; keep [taxonomy] path and remove [understand] taxonomy",
+            path=where,
+            key="understand.taxonomy",
+        )
+    key = "taxonomy.path" if "path" in table else "understand.taxonomy"
+    value = table.get("path", understand.get("taxonomy"))
+    if value is None:
+        return None
+    taxonomy = (base / _str(value, where, key)).resolve()
+    if not taxonomy.is_file():
+        raise ConfigError(f"file does not exist: {taxonomy}", path=where, key=key)
+    return taxonomy
+
+
+def _embed_settings(data: dict[str, Any], base: Path, where: str) -> tuple[str, int]:
     embed = _table(data, "embed", _EMBED_KEYS, where)
     model = _str(embed.get("model", DEFAULT_EMBED_MODEL), where, "embed.model")
     if (base / model).is_dir():  # a model folder relative to this file
@@ -215,6 +345,10 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             f"must be a whole number >= 1; got {batch_size!r}", path=where, key="embed.batch_size"
         )
+    return model, batch_size
+
+
+def _discover_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
     discover = _table(data, "discover", _DISCOVER_KEYS, where)
     for key, low, high, kind in (
         ("min_size", 2, None, int),
@@ -235,10 +369,10 @@ def load_config(path: str | Path) -> Config:
                 path=where,
                 key=f"discover.{key}",
             )
-    execution_table = data.get("execution", {})
-    if not isinstance(execution_table, dict):
-        raise ConfigError("must be a table", path=where, key="execution")
-    execution = Execution.from_table(execution_table, where=where)
+    return discover
+
+
+def _sources(data: dict[str, Any], base: Path, where: str) -> dict[str, SourceConfig]:
     sources_data = data.get("sources", {})
     if not isinstance(sources_data, dict):
         raise ConfigError("must be a table of [sources.NAME] tables", path=where, key="sources")
@@ -247,17 +381,7 @@ def load_config(path: str | Path) -> Config:
         if not isinstance(body, dict):
             raise ConfigError("must be a table", path=where, key=f"sources.{name}")
         sources[name] = make_source(name, body, base_dir=base, config_path=where)
-    return Config(
-        path=path.resolve(),
-        store_path=store_path,
-        retention_days=retention,
-        sources=sources,
-        taxonomy=taxonomy,
-        embed_model=model,
-        embed_batch_size=batch_size,
-        discover=discover,
-        execution=execution,
-    )
+    return sources
 
 
 def make_source(

@@ -3,7 +3,7 @@
 1. **Quality** on ``../shared/eval`` (same MiniLM embeddings for both): banking77 test (3,080,
    77 intents), clinc150 test in-scope (4,500, 150 intents), it_service_tickets (5,000 rows,
    ``DataFrame.sample(5000, random_state=0)``, 8 groups). silobridge runs through
-   :func:`~silobridge.pipeline.cluster.evaluate_cluster` (the pipeline's own stage, as
+   :func:`~silobridge.pipeline.discover.evaluate_cluster` (the pipeline's own stage, as
    ``silobridge eval cluster``), BERTopic with its defaults and precomputed embeddings, UMAP's
    ``random_state`` fixed. Seeds 0, 1, 2 for run-to-run ARI. Unassigned units (BERTopic's
    topic -1) count as one group in NMI and ARI. The derived CSVs are written to
@@ -80,9 +80,9 @@ def score(truth: list[str], found: np.ndarray) -> dict[str, float]:
 
 
 def quality(eval_dir: Path, *, bertopic: bool) -> dict:
-    from silobridge.classifiers.evaluate import default_cache_dir, read_labelled
-    from silobridge.pipeline.cluster import evaluate_cluster
+    from silobridge.extractors.labelled import read_labelled
     from silobridge.pipeline.embed import Embedder, EmbeddingCache, embed
+    from silobridge.pipeline.evaluate import default_cache_dir, evaluate_cluster
     from sklearn.metrics import adjusted_rand_score
 
     embedder, cache = Embedder(), EmbeddingCache(default_cache_dir())
@@ -122,10 +122,11 @@ def quality(eval_dir: Path, *, bertopic: bool) -> dict:
 
 
 def stability(eval_dir: Path) -> dict:
-    from silobridge.classifiers.evaluate import default_cache_dir, read_labelled
-    from silobridge.pipeline.cluster import DiscoverStage
+    from silobridge.extractors.labelled import read_labelled
+    from silobridge.pipeline.discover import DiscoverStage
     from silobridge.pipeline.embed import Embedder, EmbeddingCache, embed
-    from silobridge.pipeline.schema import DISCOVERED, THEMES
+    from silobridge.pipeline.evaluate import default_cache_dir
+    from silobridge.pipeline.store.schema import DISCOVERED, THEMES
 
     data = read_labelled(eval_dir / "banking77" / "test.csv", text_col="text", label_col="category")
     X = embed(data.texts, embedder=Embedder(), cache=EmbeddingCache(default_cache_dir())).vectors
@@ -183,14 +184,14 @@ import numpy as np
 from silobridge.pipeline.store import Store
 store = Store.open(sys.argv[1])
 cols = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
-units = store.units(columns=cols).sort_values("unit_id")  # as pipeline.cluster.candidates
+units = store.units(columns=cols).sort_values("unit_id")  # as pipeline.discover.candidates
 X = store.vectors(units)
 t_read = time.perf_counter() - t0
 which = sys.argv[2]
 t1 = time.perf_counter()
 if which == "silobridge":
-    from silobridge.pipeline.cluster import DiscoverStage
-    from silobridge.pipeline.schema import DISCOVERED, THEMES
+    from silobridge.pipeline.discover import DiscoverStage
+    from silobridge.pipeline.store.schema import DISCOVERED, THEMES
     r = DiscoverStage().run(units, X, registry=THEMES.empty_table().to_pandas(),
                             previous=DISCOVERED.empty_table().to_pandas(), model_id="m")
     extra = {"themes": r.stats["themes"], "unassigned_share": r.stats["unassigned_share"]}

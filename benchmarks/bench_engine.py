@@ -45,10 +45,10 @@ def child(store: Path, engine: str, workers: int | None) -> None:
     """One configuration, in this (fresh) process; prints a JSON line."""
     t_start = time.perf_counter()
     from silobridge.config import load_config
-    from silobridge.pipeline.classify import update_labels
+    from silobridge.pipeline.classify import run_classify
     from silobridge.pipeline.engine import Execution, ray_session
     from silobridge.pipeline.job import classify_stage, embedder, understand_stage
-    from silobridge.pipeline.understand import update_units
+    from silobridge.pipeline.understand import run_understand
 
     cfg = load_config(store.parent / "config.toml")
     execution = Execution(engine=engine, workers=workers)
@@ -56,12 +56,12 @@ def child(store: Path, engine: str, workers: int | None) -> None:
     out: dict[str, float] = {}
     with ray_session(execution) if execution.is_ray else _nothing():
         t0 = time.perf_counter()
-        understood = update_units(
+        understood = run_understand(
             store, stage=understand_stage(cfg, shared=model), execution=execution
         )
         out["understand_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        update_labels(store, stage=classify_stage(cfg, store, shared=model), execution=execution)
+        run_classify(store, stage=classify_stage(cfg, store, shared=model), execution=execution)
         out["classify_s"] = time.perf_counter() - t0
     out["stages_s"] = time.perf_counter() - t_start
     out["units"] = understood.units_total
@@ -148,7 +148,7 @@ def same_output(a: Path, b: Path) -> dict[str, bool]:
 
 def base_store(out: Path, items: int, seed: int) -> Path:
     from silobridge.config import load_config
-    from silobridge.pipeline.ingest import ingest
+    from silobridge.pipeline.ingest import run_ingest
 
     data = generate(out, items, seed)
     base = out / f"engine-base-{items}-{seed}" / "store"
@@ -157,7 +157,7 @@ def base_store(out: Path, items: int, seed: int) -> Path:
         base.parent.mkdir(parents=True)
         cfg = load_config(data / "silobridge.sample.toml")
         t0 = time.perf_counter()
-        ingest(list(cfg.sources.values()), base)
+        run_ingest(base, list(cfg.sources.values()))
         print(f"ingested {items} items in {time.perf_counter() - t0:.1f}s", flush=True)
     config = f'[understand]\ntaxonomy = "{(HERE.parent / "data" / "taxonomy.yaml").as_posix()}"\n'
     (base.parent / "config.toml").write_text(config)

@@ -82,7 +82,7 @@ def main() -> None:
     (data / "silobridge.sample.toml").write_text(config_text)
 
     from silobridge.config import load_config
-    from silobridge.pipeline.ingest import ingest
+    from silobridge.pipeline.ingest import run_ingest
 
     config = load_config(data / "silobridge.sample.toml")
     sources = list(config.sources.values())
@@ -95,16 +95,16 @@ def main() -> None:
     rss_base = peak_rss_mb()
 
     t0 = time.perf_counter()
-    first = ingest(sources, store)
+    first = run_ingest(store, sources)
     first_s = time.perf_counter() - t0
     rss_first = peak_rss_mb()
 
     t0 = time.perf_counter()
-    unchanged = ingest(sources, store)
+    unchanged = run_ingest(store, sources)
     unchanged_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    full = ingest(sources, store, full=True)
+    full = run_ingest(store, sources, full=True)
     full_s = time.perf_counter() - t0
 
     totals = first.totals

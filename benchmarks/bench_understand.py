@@ -3,7 +3,7 @@
 Generated exports (``data/sample/generate.py``, ``--items`` items, about 4.7 units each) are
 ingested into a fresh store; then, in this one process, after both models are loaded and warm:
 
-1. **stage, first run**: :func:`update_units` on every item: segmentation, one spaCy parse per
+1. **stage, first run**: :func:`run_understand` on every item: segmentation, one spaCy parse per
    distinct unit text for redaction and entities, embedding of each distinct redacted text
    through the (empty) cache, the commit. Seconds per step, units/s, peak RSS.
 2. **bare encode**: ``SentenceTransformer.encode`` (same batch size, normalised) on the same
@@ -14,7 +14,7 @@ ingested into a fresh store; then, in this one process, after both models are lo
    write) is also given as a share of it: the cost per text the stage adds on data that never
    repeats.
 3. **re-run, 1% new**: a second generated export of about 1% of the units (another seed, as
-   extra sources) is ingested, and :func:`update_units` runs again: seconds as a share of the
+   extra sources) is ingested, and :func:`run_understand` runs again: seconds as a share of the
    first run (goal: <= 5%).
 4. **unchanged re-run**: nothing new: seconds.
 
@@ -73,11 +73,11 @@ def main() -> None:
 
     from silobridge.config import load_config
     from silobridge.pipeline.embed import Embedder
-    from silobridge.pipeline.ingest import ingest
+    from silobridge.pipeline.ingest import run_ingest
     from silobridge.pipeline.nlp import load_pipeline
-    from silobridge.pipeline.segment import default_segmenter
     from silobridge.pipeline.store import Store
-    from silobridge.pipeline.understand import UnderstandStage, update_units
+    from silobridge.pipeline.understand import UnderstandStage, run_understand
+    from silobridge.pipeline.understand.segment import default_segmenter
 
     data = generate(args.out, args.items, args.seed)
     extra = generate(args.out, max(args.items // 100, 20), args.seed + 1)
@@ -85,7 +85,7 @@ def main() -> None:
     store = args.out / "understand-store"
     shutil.rmtree(store, ignore_errors=True)
     t0 = time.perf_counter()
-    ingest(list(config.sources.values()), store)
+    run_ingest(store, list(config.sources.values()))
     print(f"ingested {args.items} generated items in {time.perf_counter() - t0:.1f}s")
 
     rss_start = peak_rss_mb()
@@ -99,7 +99,7 @@ def main() -> None:
         return UnderstandStage(taxonomy=config.taxonomy, embedder=embedder)
 
     t0 = time.perf_counter()
-    first = update_units(store, stage=stage())
+    first = run_understand(store, stage=stage())
     first_s = time.perf_counter() - t0
     rss_first = peak_rss_mb()
     print(f"stage, first run: {first_s:.1f}s for {first.units_total} units; {first.timings}")
@@ -120,12 +120,12 @@ def main() -> None:
     # 1% new: a second generated export as extra sources
     extra_config = load_config(extra / "silobridge.sample.toml")
     extra_sources = [replace(s, name=f"{s.name}_new") for s in extra_config.sources.values()]
-    ingest(extra_sources, store)
+    run_ingest(store, extra_sources)
     t0 = time.perf_counter()
-    rerun = update_units(store, stage=stage())
+    rerun = run_understand(store, stage=stage())
     rerun_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    unchanged = update_units(store, stage=stage())
+    unchanged = run_understand(store, stage=stage())
     unchanged_s = time.perf_counter() - t0
 
     steps = first.timings

@@ -32,15 +32,15 @@ ROOT = HERE.parent
 
 
 def _embedder():
-    from silobridge.classifiers.evaluate import default_cache_dir
     from silobridge.pipeline.embed import Embedder, EmbeddingCache, embed
+    from silobridge.pipeline.evaluate import default_cache_dir
 
     embedder, cache = Embedder(), EmbeddingCache(default_cache_dir())
     return lambda texts: embed(list(texts), embedder=embedder, cache=cache).vectors
 
 
 def oos(eval_dir: Path, shots: int, seed: int) -> dict:
-    from silobridge.classifiers.evaluate import build_classifier, draw_shots
+    from silobridge.pipeline.evaluate import build_classifier, draw_shots
     from sklearn.metrics import roc_auc_score
 
     rows = list(csv.DictReader((eval_dir / "clinc150" / "clinc150_full.csv").open()))
@@ -72,8 +72,9 @@ def oos(eval_dir: Path, shots: int, seed: int) -> dict:
 def insight(eval_dir: Path) -> dict:
     sys.path.insert(0, str(HERE))
     from eval_sentiment import load, load_labels
-    from silobridge.classifiers.evaluate import build_classifier, read_descriptions
     from silobridge.classifiers.metrics import classification_report
+    from silobridge.extractors.labelled import read_descriptions
+    from silobridge.pipeline.evaluate import build_classifier
 
     texts, gold = load_labels(eval_dir)
     dev_texts = load(eval_dir)[0]

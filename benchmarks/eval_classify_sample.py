@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import silobridge
-    from silobridge.classifiers.taxonomy import load_taxonomy
+    from silobridge.taxonomy import load_taxonomy
 
     store = silobridge.open_store(args.store)
     labels = store.read("classified").to_pandas()

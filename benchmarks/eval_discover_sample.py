@@ -1,7 +1,7 @@
 """Which of the sample's planted themes that the taxonomy leaves out does discovery find?
 
 Reads a store made from the bundled sample (``make demo`` writes ``.silobridge-demo``; this runs
-``update_themes`` on a copy, so the store itself is not changed). For each planted theme missing
+``run_discover`` on a copy, so the store itself is not changed). For each planted theme missing
 from ``data/taxonomy.yaml`` (competitor discounting, data residency), every discovered theme is
 compared with it at item level (the items whose units the theme holds vs the items the ground
 truth plants it in). The best match's label, precision, recall and F1 are reported; the theme
@@ -35,8 +35,8 @@ def main() -> None:
 
     import silobridge
     from eval_classify_sample import planted_themes
-    from silobridge.classifiers.taxonomy import load_taxonomy
-    from silobridge.pipeline.cluster import DiscoverStage, update_themes
+    from silobridge.pipeline.discover import DiscoverStage, run_discover
+    from silobridge.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(ROOT / "data/taxonomy.yaml")
     missing = sorted(
@@ -49,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "store"
         shutil.copytree(args.store, copy)
-        result = update_themes(copy, stage=DiscoverStage(stop_words=taxonomy.company), rebuild=True)
+        result = run_discover(copy, stage=DiscoverStage(stop_words=taxonomy.company), rebuild=True)
         store = silobridge.open_store(copy)
         planted = planted_themes(store)
         assigned = store.read("discovered").to_pandas()

@@ -4,7 +4,7 @@ The ground truth is ``data/sample/ground_truth.json``: every item lists the gaze
 the generator wrote into its text (``items[].entities``, see ``data/sample/README.md``). Slack
 ground-truth items are messages (``<channel>:<ts>``) while the store holds one record per thread
 (``<channel>:<thread_ts>``), so a thread's truth is the union of its messages'. The tagger
-(:class:`silobridge.pipeline.entities.EntityTagger` with ``data/taxonomy.yaml`` and the
+(:class:`silobridge.pipeline.understand.entities.EntityTagger` with ``data/taxonomy.yaml`` and the
 sample's account names as known organisations) runs over each stored item's ``text``.
 
 Scores are item-level: per item, the set of ``(type, id)`` the tagger found against the set
@@ -157,7 +157,8 @@ def evaluate_units(store: Path, planted: dict, items: Any) -> dict[str, Any]:
 
 def evaluate(store: Path) -> dict[str, Any]:
     import silobridge
-    from silobridge.pipeline.entities import CANDIDATE, EntityTagger, load_gazetteer
+    from silobridge.pipeline.understand.entities import CANDIDATE, EntityTagger
+    from silobridge.taxonomy import load_gazetteer
 
     truth = json.loads((SAMPLE / "ground_truth.json").read_text(encoding="utf-8"))
     planted = truth_by_record(truth)

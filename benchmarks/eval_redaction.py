@@ -109,7 +109,7 @@ class Tally:
 
 
 def allow_list_for(store_items, taxonomy: Path, company: str) -> list[str]:
-    from silobridge.pipeline.entities import gazetteer_names, load_gazetteer
+    from silobridge.taxonomy import gazetteer_names, load_gazetteer
 
     accounts = sorted({a for a in store_items["account"].dropna() if str(a).strip()})
     return [*gazetteer_names(load_gazetteer(taxonomy)), company, *accounts]
@@ -312,7 +312,7 @@ def evaluate_units(store: Path, items, truth: dict, redactor, *, show: bool) -> 
     """What the understand stage stored: planted values still in the units' text, and the
     gated parse (:meth:`Redactor.parse_many`) against parsing every distinct unit text whole."""
     import silobridge
-    from silobridge.pipeline.segment import segment
+    from silobridge.pipeline.understand.segment import segment
 
     units = silobridge.open_store(store).units(columns=["item_id", "text"])
     if units.empty:
@@ -425,7 +425,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import silobridge
-    from silobridge.pipeline.redact import Redactor
+    from silobridge.pipeline.understand.redact import Redactor
 
     if not args.store.exists():
         sys.exit(f"Error: no store at {args.store}; create it with: .venv/bin/silobridge demo")

@@ -113,13 +113,13 @@ def main() -> None:
     args = parser.parse_args()
 
     import silobridge
-    from silobridge.classifiers.taxonomy import load_taxonomy
-    from silobridge.pipeline.report import make_report
+    from silobridge.pipeline.report import run_report
+    from silobridge.taxonomy import load_taxonomy
 
     store = silobridge.open_store(args.store)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        report = make_report(
+        report = run_report(
             store, taxonomy=load_taxonomy(ROOT / "data/taxonomy.yaml"), out=Path(tmp)
         )
         seconds = time.perf_counter() - t0

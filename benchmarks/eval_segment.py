@@ -63,11 +63,11 @@ def load_items(store: str | None) -> pd.DataFrame:
     if store:
         return silobridge.open_store(store).items()
     from silobridge.config import load_config
-    from silobridge.pipeline.ingest import ingest
+    from silobridge.pipeline.ingest import run_ingest
 
     cfg = load_config(SAMPLE / "silobridge.sample.toml")
     with tempfile.TemporaryDirectory() as tmp:
-        ingest(list(cfg.sources.values()), Path(tmp) / "store", config_hash=cfg.config_hash())
+        run_ingest(Path(tmp) / "store", list(cfg.sources.values()), config_hash=cfg.config_hash())
         return silobridge.open_store(Path(tmp) / "store").items()
 
 
@@ -130,7 +130,7 @@ def generator_phrases() -> dict[str, list[re.Pattern[str]]]:
 
 def oracle_spans(items: pd.DataFrame) -> dict[str, list[tuple[int, int, str]]]:
     """Per item: ``(start, end, label)`` over its text, labels from the generator's lists."""
-    from silobridge.pipeline.segment import turns
+    from silobridge.pipeline.understand.segment import turns
 
     phrases = generator_phrases()
 
@@ -260,7 +260,7 @@ def score_against_oracle(
 
 
 def timed_runs(items: pd.DataFrame, nlp, repeat: int):
-    from silobridge.pipeline.segment import segment
+    from silobridge.pipeline.understand.segment import segment
 
     times, result = [], None
     for _ in range(repeat):
@@ -272,7 +272,7 @@ def timed_runs(items: pd.DataFrame, nlp, repeat: int):
 
 def splitter_pipelines():
     import spacy
-    from silobridge.pipeline.segment import MODEL, add_segmenter
+    from silobridge.pipeline.understand.segment import MODEL, add_segmenter
 
     parser = spacy.load(MODEL, exclude=["tagger", "attribute_ruler", "lemmatizer", "ner", "senter"])
     return {
@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "out" / "segment.json"))
     args = parser.parse_args()
 
-    from silobridge.pipeline.segment import ALGORITHM, default_segmenter, turns
+    from silobridge.pipeline.understand.segment import ALGORITHM, default_segmenter, turns
 
     items = load_items(args.store)
     n_turns = sum(1 for t in turns(items) if t.text.strip())

@@ -69,10 +69,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out" / "sentiment.json")
     args = parser.parse_args()
 
-    from silobridge.classifiers.evaluate import default_cache_dir
     from silobridge.classifiers.metrics import classification_report
     from silobridge.classifiers.sentiment import SentimentScorer
     from silobridge.pipeline.embed import Embedder, EmbeddingCache, embed
+    from silobridge.pipeline.evaluate import default_cache_dir
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     dev_texts, _, texts, gold = load(args.eval)

@@ -220,7 +220,7 @@ def leiden(
 ) -> np.ndarray:
     """Leiden communities (modularity) of the undirected graph of kNN edges, weighted by
     cosine similarity (an edge found in both directions counts once)."""
-    import igraph
+    import igraph  # deferred: ~0.6 s; curate and the job import this module, only Leiden needs it
 
     n, k = neighbors.shape
     src = np.repeat(np.arange(n), k)

@@ -19,7 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
@@ -39,7 +42,6 @@ def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
 
 def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
     """The temperature that minimises the negative log-likelihood of the true classes."""
-    from scipy.optimize import minimize_scalar
 
     def nll(log_t: float) -> float:
         p = softmax(scores, float(np.exp(log_t)))
@@ -73,8 +75,6 @@ def cv_temperature(
         fit: ``fit(X_train, y_train)`` returns a fitted model with ``decision_function``.
         cv: Folds (fewer when a class has fewer rows; 1.0 when one has a single row).
     """
-    from sklearn.model_selection import StratifiedKFold
-
     folds = int(min(cv, np.unique(y, return_counts=True)[1].min()))
     if folds < 2:
         return 1.0
@@ -149,8 +149,6 @@ class FewShotClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _model(self) -> Any:
-        from sklearn.linear_model import LogisticRegression
-
         return LogisticRegression(C=self.C, max_iter=2000)
 
     def _with_prior(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -242,8 +240,6 @@ class SelfTrainedClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _lr(self) -> Any:
-        from sklearn.linear_model import LogisticRegression
-
         return LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
 
     def _prepare(self, X: np.ndarray) -> np.ndarray:

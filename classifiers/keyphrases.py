@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -107,13 +108,10 @@ _MODIFIERS = {"ADJ", "NOUN", "PROPN", "NUM"}
 _LINKS = {"of", "for", "and", "or", "in", "with", "on"}
 
 
-def noun_phrases(phrases: Sequence[str]) -> set[str]:
+def noun_phrases(phrases: Sequence[str], nlp: Any) -> set[str]:
     """The ``phrases`` that read as noun phrases ("data residency", "plan or region"), by
-    spaCy's tagger: adjectives and nouns ending in a noun, with at most a linking word ("of",
-    "and", ...) inside."""
-    from ..pipeline.nlp import load_pipeline
-
-    nlp = load_pipeline()
+    the tagger of the spaCy pipeline ``nlp``: adjectives and nouns ending in a noun, with at
+    most a linking word ("of", "and", ...) inside."""
     keep = {"tok2vec", "tagger", "attribute_ruler"}
     disabled = [p for p in nlp.pipe_names if p not in keep]
     out = set()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 
 def expected_calibration_error(
@@ -43,8 +44,6 @@ def classification_report(
         ``{"n", "accuracy", "macro_f1", "ece", "per_label": {label: {...}}}``; ``ece`` is
         ``None`` without ``confidence``.
     """
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
     y_true = [str(y) for y in y_true]
     y_pred = [str(y) for y in y_pred]
     labels = sorted(set(y_true))

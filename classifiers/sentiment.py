@@ -19,6 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from .embedding import softmax
 
 CLASSES = ("negative", "neutral", "positive")
 PHRASES = {
@@ -90,8 +94,6 @@ class SentimentScorer:
 
     def _analyzer(self) -> Any:
         if self._vader is None:
-            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
             self._vader = SentimentIntensityAnalyzer()
         return self._vader
 
@@ -130,8 +132,6 @@ class SentimentScorer:
         pseudo-labels what the prototypes alone miss. Needs every class among the
         pseudo-labels and at least 30 texts; otherwise the scorer stays zero-shot.
         """
-        from sklearn.linear_model import LogisticRegression
-
         s = self.scores(texts, vectors)
         pseudo = s.argmax(axis=1) if len(s) else np.zeros(0, dtype=int)
         self.model_ = None
@@ -150,8 +150,6 @@ class SentimentScorer:
 
     def score(self, texts: Sequence[str], vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Labels (``negative``, ``neutral``, ``positive``) and scores in [-1, 1]."""
-        from .embedding import softmax
-
         if not len(texts):
             return [], np.zeros(0)
         model = getattr(self, "model_", None)

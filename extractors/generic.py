@@ -49,18 +49,18 @@ never assumed to have one type.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import ConfigError, ConnectorError
-from .base import Part, Record, Rejected, Skipped, raw_json
+from ..errors import ConfigError
+from ._mapping import BAD_INPUT, FieldMapping, Lookup, is_flat, reject_reason
+from ._mapping import MAPPING_KEYS as MAPPING_KEYS  # re-exported
+from .base import Record, Rejected, Skipped, raw_json
 from .files import (
     BadFile,
     clip_raw,
@@ -71,221 +71,22 @@ from .files import (
     undecodable_reason,
 )
 from .registry import connector
-from .text import clean_text
-from .values import as_id, check_zone, kind_of, parse_timestamp
+from .values import kind_of
 
-MAPPING_KEYS = (
-    "native_id", "text", "title", "created_at", "updated_at",
-    "account", "function", "channel", "speaker", "role",
-)  # fmt: skip
-_ROLE_WORDS = {
-    **dict.fromkeys(
-        ("customer", "end-user", "end_user", "enduser", "user", "contact", "lead", "client",
-         "prospect", "requester", "external"),
-        "customer",
-    ),
-    **dict.fromkeys(
-        ("internal", "agent", "admin", "staff", "employee", "team", "rep", "teammate",
-         "operator", "support"),
-        "internal",
-    ),
-    **dict.fromkeys(("bot", "automation", "system", "ai"), "bot"),
-}  # fmt: skip
 _LINE = re.compile(r"\(line (\d+)\)")
-# What a malformed record can raise. OverflowError: parse_timestamp lets it through for
-# timestamps at the edge of year 1 or 9999 with an offset.
-_BAD_INPUT = (
-    ConnectorError, KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
-)  # fmt: skip
-
-# (found, value) for a column of the record at hand.
-Lookup = Callable[[str], tuple[bool, Any]]
-
-
-@dataclass(frozen=True)
-class _Mapping:
-    """The validated ``mapping`` and companion options, shared by the three connectors."""
-
-    columns: dict[str, tuple[str, ...]]
-    metadata_columns: tuple[str, ...] | None
-    tz: str
-    dayfirst: bool
-
-    @classmethod
-    def from_options(
-        cls,
-        connector_name: str,
-        mapping: Any,
-        metadata_columns: Any,
-        tz: str,
-        dayfirst: bool,
-    ) -> _Mapping:
-        """Check the options a user wrote in ``silobridge.toml``.
-
-        Raises:
-            ConfigError: naming the option, what is wrong, and an example of the fix.
-        """
-        example = "mapping = { text = 'Comment', native_id = 'ID', created_at = 'Date' }"
-        if mapping is None:
-            raise ConfigError(
-                f"The {connector_name} connector needs a 'mapping' option naming the column of "
-                f"each canonical field, e.g. {example}.",
-                key="options.mapping",
-            )
-        if not isinstance(mapping, dict):
-            raise ConfigError(
-                f"'mapping' must be a table of canonical field = column name, e.g. {example}; "
-                f"got {type(mapping).__name__}.",
-                key="options.mapping",
-            )
-        unknown = sorted(str(k) for k in mapping if k not in MAPPING_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"Unknown mapping key(s) {', '.join(map(repr, unknown))}. "
-                f"Known keys: {', '.join(MAPPING_KEYS)}.",
-                key="options.mapping",
-            )
-        if "text" not in mapping:
-            raise ConfigError(
-                f"'mapping' has no 'text' key: name the column(s) that hold the feedback text, "
-                f"e.g. {example}.",
-                key="options.mapping",
-            )
-        columns: dict[str, tuple[str, ...]] = {}
-        for key, value in mapping.items():
-            if isinstance(value, str) and value.strip():
-                columns[key] = (value,)
-            elif (
-                key == "text"
-                and isinstance(value, list)
-                and value
-                and all(isinstance(v, str) and v.strip() for v in value)
-            ):
-                columns[key] = tuple(value)
-            else:
-                what = (
-                    "a column name or a list of column names" if key == "text" else "a column name"
-                )
-                raise ConfigError(
-                    f"mapping.{key} must be {what}; got {value!r}.", key=f"options.mapping.{key}"
-                )
-        if metadata_columns is not None and not (
-            isinstance(metadata_columns, list) and all(isinstance(c, str) for c in metadata_columns)
-        ):
-            raise ConfigError(
-                "'metadata_columns' must be a list of column names ([] for none), or unset for "
-                f"every unmapped column; got {metadata_columns!r}.",
-                key="options.metadata_columns",
-            )
-        if not isinstance(dayfirst, bool):
-            raise ConfigError(f"'dayfirst' must be true or false; got {dayfirst!r}.")
-        check_zone(tz)
-        meta = tuple(metadata_columns) if metadata_columns is not None else None
-        return cls(columns=columns, metadata_columns=meta, tz=tz, dayfirst=dayfirst)
-
-    @property
-    def mapped(self) -> set[str]:
-        """Every column the mapping reads."""
-        return {c for cols in self.columns.values() for c in cols}
-
-    def to_record(
-        self, get: Lookup, metadata: dict[str, Any], *, path: str, locator: str, raw: str
-    ) -> Record:
-        """Map one record's columns to a :class:`Record`.
-
-        Raises:
-            ConnectorError: if a required column is missing or a value has the wrong type or
-                does not parse.
-        """
-        text_columns = self.columns["text"]
-        pieces: list[str] = []
-        found_text = False
-        for column in text_columns:
-            found, value = get(column)
-            if found:
-                found_text = True
-                piece = clean_text(_text(value, column) or "")
-                if piece:
-                    pieces.append(piece)
-        if not found_text:
-            names = " or ".join(map(repr, text_columns))
-            raise ConnectorError(f"missing required field {names}")
-        text = "\n".join(pieces)
-
-        created_at = self._timestamp(get, "created_at")
-        updated_at = self._timestamp(get, "updated_at") or created_at
-        if "native_id" in self.columns:
-            column = self.columns["native_id"][0]
-            found, value = get(column)
-            if not found:
-                raise ConnectorError(f"missing required field {column!r}")
-            native_id = as_id(value, field=column)
-        else:
-            native_id = _content_id(text, created_at.isoformat() if created_at else None)
-
-        parts: list[Part] = []
-        if "speaker" in self.columns or "role" in self.columns:
-            role_word = self._string(get, "role")
-            role = _ROLE_WORDS.get(role_word.lower(), "unknown") if role_word else "unknown"
-            parts = [Part(text, self._string(get, "speaker"), role, created_at)]
-        return Record(
-            native_id=native_id,
-            path=path,
-            locator=locator,
-            text=text,
-            parts=parts,
-            title=self._string(get, "title"),
-            channel=self._string(get, "channel"),
-            function=self._string(get, "function"),
-            account=self._string(get, "account"),
-            created_at=created_at,
-            updated_at=updated_at,
-            metadata=metadata,
-            raw=clip_raw(raw),
-        )
-
-    def _string(self, get: Lookup, key: str) -> str | None:
-        if key not in self.columns:
-            return None
-        column = self.columns[key][0]
-        found, value = get(column)
-        if not found or value is None:
-            return None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        return clean_text(_text(value, column) or "") or None
-
-    def _timestamp(self, get: Lookup, key: str) -> Any:
-        if key not in self.columns:
-            return None
-        column = self.columns[key][0]
-        found, value = get(column)
-        if not found:
-            return None
-        return parse_timestamp(value, field=column, tz=self.tz, dayfirst=self.dayfirst)
-
-
-def _text(value: Any, column: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise ConnectorError(f"field {column!r}: expected text, got {kind_of(value)}")
-
-
-def _content_id(text: str, created_at: str | None) -> str:
-    """A stable id for records without one: the same text and date give the same id."""
-    payload = json.dumps([text, created_at], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
-
-
-def _reject_reason(error: Exception) -> str:
-    if isinstance(error, ConnectorError):
-        return error.reason
-    if isinstance(error, OverflowError):
-        return "a timestamp is out of range"
-    return f"cannot read record ({type(error).__name__})"
 
 
 # --- CSV ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CsvFile:
+    """One CSV file being read: where it is, its lines, and how to read them."""
+
+    where: str
+    lines: list[str]
+    encoding: str
+    delimiter: str
 
 
 @connector("csv", formats=("csv", "tsv"), layout="files")
@@ -316,20 +117,15 @@ def read_csv(
     Examples:
         >>> records = read_csv(Path("feedback.csv"), mapping={"text": "Comment"})  # doctest: +SKIP
     """
-    spec = _Mapping.from_options("csv", mapping, metadata_columns, tz, dayfirst)
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ConfigError(
-            f"'delimiter' must be one character (',', ';' or '\\t'); got {delimiter!r}.",
-            key="options.delimiter",
-        )
+    spec = FieldMapping.from_options("csv", mapping, metadata_columns, tz, dayfirst)
+    _check_delimiter(delimiter)
     where = str(path)
     try:
         text = read_text(path, encoding=encoding)
     except BadFile as e:
         yield e.rejected
         return
-    lines = text.splitlines(keepends=True)
-    header: list[str] = []
+    file = _CsvFile(where, text.splitlines(keepends=True), encoding, delimiter)
     index: dict[str, int] = {}
     keep: list[str] = []
     for item in iter_csv(text, where, delimiter=delimiter):
@@ -339,43 +135,85 @@ def read_csv(
         locator, value = item
         if locator == "header":
             header = [h.strip() for h in cast(list[list[str]], value)[0]]
-            index = {}
-            for i, name in enumerate(header):
-                index.setdefault(name, i)
-            missing = _missing_column(spec, header)
-            if missing is not None:
-                damage = _header_damage(lines, header, missing[1], encoding, delimiter)
-                if damage is None:
-                    raise _header_error(missing, header, where, delimiter)
+            damage = _check_header(spec, header, file)
+            if damage is not None:
                 # A damaged header is a bad file, not a wrong mapping: reject the file (its
                 # rows cannot be mapped) rather than stop the run.
                 yield Rejected(where, "file", damage, clip_raw(text))
                 return
-            if spec.metadata_columns is None:
-                keep = [h for h in index if h and h not in spec.mapped]
-            else:
-                keep = list(spec.metadata_columns)
+            index = _header_index(header)
+            keep = _csv_metadata_columns(spec, index)
             continue
-        cells = cast(list[str], value)
-        raw = _row_raw(lines, locator, cells, delimiter)
-        reason = undecodable_reason(raw, encoding)
-        if reason:
-            yield Rejected(where, locator, reason, clip_raw(raw))
-            continue
+        yield _csv_row(spec, cast(list[str], value), locator, index, keep, file)
 
-        try:
-            metadata = {c: cells[index[c]].strip() for c in keep if cells[index[c]].strip()}
-            record = spec.to_record(
-                _row_lookup(index, cells),
-                metadata,
-                path=where,
-                locator=locator,
-                raw=raw,
-            )
-        except _BAD_INPUT as e:
-            yield Rejected(where, locator, _reject_reason(e), clip_raw(raw))
-            continue
-        yield record
+
+def _check_delimiter(delimiter: Any) -> None:
+    """Refuse a ``delimiter`` option that is not one character."""
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ConfigError(
+            f"'delimiter' must be one character (',', ';' or '\\t'); got {delimiter!r}.",
+            key="options.delimiter",
+        )
+
+
+def _check_header(spec: FieldMapping, header: list[str], file: _CsvFile) -> str | None:
+    """Check the header against the options before any row is read.
+
+    Returns:
+        ``None`` if every column the options name is there; else why the header looks damaged
+        (the file is then one rejected record).
+
+    Raises:
+        ConfigError: if the header looks sound but lacks a column the options name.
+    """
+    missing = _missing_column(spec, header)
+    if missing is None:
+        return None
+    damage = _header_damage(file.lines, header, missing[1], file.encoding, file.delimiter)
+    if damage is None:
+        raise _header_error(missing, header, file.where, file.delimiter)
+    return damage
+
+
+def _header_index(header: list[str]) -> dict[str, int]:
+    """Column name → position of its first occurrence in the header."""
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        index.setdefault(name, i)
+    return index
+
+
+def _csv_metadata_columns(spec: FieldMapping, index: dict[str, int]) -> list[str]:
+    """The columns kept in ``metadata``: those configured, else every named unmapped one."""
+    if spec.metadata_columns is None:
+        return [h for h in index if h and h not in spec.mapped]
+    return list(spec.metadata_columns)
+
+
+def _csv_row(
+    spec: FieldMapping,
+    cells: list[str],
+    locator: str,
+    index: dict[str, int],
+    keep: list[str],
+    file: _CsvFile,
+) -> Record | Rejected:
+    """One data row as a :class:`Record`, or rejected with the reason it cannot be mapped."""
+    raw = _row_raw(file.lines, locator, cells, file.delimiter)
+    reason = undecodable_reason(raw, file.encoding)
+    if reason:
+        return Rejected(file.where, locator, reason, clip_raw(raw))
+    try:
+        metadata = {c: cells[index[c]].strip() for c in keep if cells[index[c]].strip()}
+        return spec.to_record(
+            _row_lookup(index, cells),
+            metadata,
+            path=file.where,
+            locator=locator,
+            raw=raw,
+        )
+    except BAD_INPUT as e:
+        return Rejected(file.where, locator, reject_reason(e), clip_raw(raw))
 
 
 def _row_lookup(index: dict[str, int], cells: list[str]) -> Lookup:
@@ -383,7 +221,7 @@ def _row_lookup(index: dict[str, int], cells: list[str]) -> Lookup:
     return lambda column: (True, cells[index[column]])
 
 
-def _missing_column(spec: _Mapping, header: list[str]) -> tuple[str, str] | None:
+def _missing_column(spec: FieldMapping, header: list[str]) -> tuple[str, str] | None:
     """The first ``(option, column)`` the options name that the header lacks."""
     present = set(header)
     wanted = [(f"mapping.{key}", c) for key, cols in spec.columns.items() for c in cols]
@@ -464,7 +302,7 @@ def read_json(
     Raises:
         ConfigError: if the options are invalid.
     """
-    spec = _Mapping.from_options("json", mapping, metadata_columns, tz, dayfirst)
+    spec = FieldMapping.from_options("json", mapping, metadata_columns, tz, dayfirst)
     if records_path is not None and (not isinstance(records_path, str) or not records_path):
         raise ConfigError(
             f"'records_path' must be a dotted path such as 'data.items'; got {records_path!r}.",
@@ -497,12 +335,12 @@ def read_jsonl(
     Raises:
         ConfigError: if the options are invalid.
     """
-    spec = _Mapping.from_options("jsonl", mapping, metadata_columns, tz, dayfirst)
+    spec = FieldMapping.from_options("jsonl", mapping, metadata_columns, tz, dayfirst)
     yield from _read_json_like(path, spec, encoding, None, lines=True)
 
 
 def _read_json_like(
-    path: Path, spec: _Mapping, encoding: str, records_path: str | None, *, lines: bool
+    path: Path, spec: FieldMapping, encoding: str, records_path: str | None, *, lines: bool
 ) -> Iterator[Record | Rejected | Skipped]:
     where = str(path)
     try:
@@ -539,8 +377,8 @@ def _read_json_like(
                 locator=locator,
                 raw=raw,
             )
-        except _BAD_INPUT as e:
-            yield Rejected(where, locator, _reject_reason(e), clip_raw(raw))
+        except BAD_INPUT as e:
+            yield Rejected(where, locator, reject_reason(e), clip_raw(raw))
             continue
         yield record
 
@@ -570,12 +408,5 @@ def _json_metadata(
     return {
         key: value
         for key, value in obj.items()
-        if key not in mapped_tops and value is not None and _is_flat(value)
+        if key not in mapped_tops and value is not None and is_flat(value)
     }
-
-
-def _is_flat(value: Any) -> bool:
-    scalar = (str, int, float, bool)
-    return isinstance(value, scalar) or (
-        isinstance(value, list) and all(isinstance(v, scalar) for v in value)
-    )

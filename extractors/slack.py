@@ -38,17 +38,28 @@ import fnmatch
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ConnectorError
+from ._slack_text import (
+    Directory,
+    User,
+    dict_or_empty,
+    message_text,
+    str_or_none,
+    user_name,
+)
+from ._slack_text import mrkdwn_to_text as mrkdwn_to_text  # re-exported
 from .base import Part, Record, Rejected, Skipped, raw_json
 from .files import BadFile, clip_raw, iter_json_records, read_text, undecodable_reason
 from .registry import connector
-from .text import clean_text
-from .values import as_text, parse_timestamp
+from .values import parse_timestamp
+
+# Importable from here as before the text helpers moved to ._slack_text (the tests use them).
+_Directory, _User = Directory, User
 
 NOISE_SUBTYPES = frozenset(
     {
@@ -64,31 +75,7 @@ NOISE_SUBTYPES = frozenset(
 )  # fmt: skip
 _CONVERSATION_FILES = ("channels.json", "groups.json", "mpims.json", "dms.json")
 _TS = re.compile(r"^\d{1,12}(\.\d{1,9})?$")
-_TOKEN = re.compile(r"<([^<>\n]*)>")
-_URL_TOKEN = re.compile(r"([?&])t=xox[a-z]-[^&\s|>]*&?")
-_BOLD = re.compile(r"(?<![\w*])\*(?![\s*])([^*\n]+?)(?<![\s*])\*(?![\w*])")
-_ITALIC = re.compile(r"(?<![\w_])_(?![\s_])([^_\n]+?)(?<![\s_])_(?![\w_])")
-_STRIKE = re.compile(r"(?<![\w~])~(?![\s~])([^~\n]+?)(?<![\s~])~(?![\w~])")
-_CODE = re.compile(r"```|`")
-_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _CONVERSION_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-
-
-@dataclass
-class _User:
-    name: str | None
-    is_bot: bool
-    team: str | None
-    enterprise: str | None
-
-
-@dataclass
-class _Directory:
-    """What the export knows about people and conversations, to resolve ids."""
-
-    users: dict[str, _User] = field(default_factory=dict)
-    channels: dict[str, str] = field(default_factory=dict)  # channel id -> name
-    home_teams: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -136,7 +123,7 @@ def read_slack(
             f"folder per channel); {str(path)!r} is not a folder. Unzip the export and point the "
             "source at the folder."
         )
-    directory = _Directory()
+    directory = Directory()
     folders: dict[str, tuple[str, str]] = {}  # folder name -> (channel id, channel name)
     yield from _load_users(path, encoding, directory)
     yield from _load_conversations(path, encoding, directory, folders)
@@ -191,7 +178,7 @@ def _load_list(file: Path, encoding: str, label: str) -> Iterator[dict[str, Any]
             )
 
 
-def _load_users(path: Path, encoding: str, directory: _Directory) -> Iterator[Rejected]:
+def _load_users(path: Path, encoding: str, directory: Directory) -> Iterator[Rejected]:
     teams: Counter[str] = Counter()
     enterprises: Counter[str] = Counter()
     for name in ("users.json", "org_users.json"):
@@ -202,12 +189,12 @@ def _load_users(path: Path, encoding: str, directory: _Directory) -> Iterator[Re
             user_id = user.get("id")
             if not isinstance(user_id, str) or not user_id:
                 continue  # nobody can be resolved to it: nothing is lost
-            profile = _obj(user.get("profile"))
-            team = _str(user.get("team_id")) or _str(profile.get("team"))
+            profile = dict_or_empty(user.get("profile"))
+            team = str_or_none(user.get("team_id")) or str_or_none(profile.get("team"))
             grid = user.get("enterprise_user")
-            enterprise = _str(grid.get("enterprise_id")) if isinstance(grid, dict) else None
+            enterprise = str_or_none(grid.get("enterprise_id")) if isinstance(grid, dict) else None
             is_bot = user.get("is_bot") is True or user_id == "USLACKBOT"
-            directory.users[user_id] = _User(_user_name(user, profile), is_bot, team, enterprise)
+            directory.users[user_id] = User(user_name(user, profile), is_bot, team, enterprise)
             if not is_bot:
                 teams.update([team] if team else [])
                 enterprises.update([enterprise] if enterprise else [])
@@ -221,30 +208,18 @@ def _load_users(path: Path, encoding: str, directory: _Directory) -> Iterator[Re
         )
 
 
-def _user_name(user: dict[str, Any], profile: dict[str, Any]) -> str | None:
-    for value in (
-        user.get("real_name"),
-        profile.get("real_name"),
-        profile.get("display_name"),
-        user.get("name"),
-    ):
-        if isinstance(value, str) and value.strip():
-            return clean_text(value)
-    return None
-
-
 def _load_conversations(
-    path: Path, encoding: str, directory: _Directory, folders: dict[str, tuple[str, str]]
+    path: Path, encoding: str, directory: Directory, folders: dict[str, tuple[str, str]]
 ) -> Iterator[Rejected]:
     for name in _CONVERSATION_FILES:
         for conversation in _load_list(path / name, encoding, "conversation"):
             if isinstance(conversation, Rejected):
                 yield conversation
                 continue
-            channel_id = _str(conversation.get("id"))
+            channel_id = str_or_none(conversation.get("id"))
             if channel_id is None:
                 continue
-            channel_name = _str(conversation.get("name")) or channel_id
+            channel_name = str_or_none(conversation.get("name")) or channel_id
             directory.channels[channel_id] = channel_name
             # Channel folders are named by channel name, DM folders by the DM's id.
             folders.setdefault(
@@ -257,7 +232,7 @@ def _read_channel(
     channel_id: str,
     channel_name: str,
     function: str | None,
-    directory: _Directory,
+    directory: Directory,
     encoding: str,
 ) -> Iterator[Record | Rejected | Skipped]:
     threads: dict[str, list[_Message]] = {}
@@ -336,7 +311,7 @@ def _ts(value: Any, name: str) -> str | None:
 
 
 def _to_message(
-    msg: dict[str, Any], ts: str, thread_ts: str, where: str, directory: _Directory
+    msg: dict[str, Any], ts: str, thread_ts: str, where: str, directory: Directory
 ) -> _Message:
     at = parse_timestamp(ts, field="ts")
     if at is None:
@@ -356,7 +331,7 @@ def _to_message(
         ts=ts,
         at=at,
         updated=updated,
-        part=Part(text=_message_text(msg, directory), speaker=speaker, role=role, timestamp=at),
+        part=Part(text=message_text(msg, directory), speaker=speaker, role=role, timestamp=at),
         path=where,
         is_parent=ts == thread_ts,
         files=n_files,
@@ -368,7 +343,7 @@ def _to_message(
     )
 
 
-def _author(msg: dict[str, Any], directory: _Directory) -> tuple[str | None, str]:
+def _author(msg: dict[str, Any], directory: Directory) -> tuple[str | None, str]:
     """(speaker, role) of a message."""
     user_id = msg.get("user")
     if user_id is not None and not isinstance(user_id, str):
@@ -380,12 +355,20 @@ def _author(msg: dict[str, Any], directory: _Directory) -> tuple[str | None, str
         or (user and user.is_bot)
         or user_id == "USLACKBOT"
     ):
-        bot = _obj(msg.get("bot_profile"))
-        name = _str(bot.get("name")) or _str(msg.get("username")) or (user.name if user else None)
-        return name or _str(msg.get("bot_id")) or user_id, "bot"
-    profile = _obj(msg.get("user_profile"))
-    name = user.name if user and user.name else _user_name({}, profile) or user_id
-    team = _str(msg.get("user_team")) or (user.team if user else None) or _str(profile.get("team"))
+        bot = dict_or_empty(msg.get("bot_profile"))
+        name = (
+            str_or_none(bot.get("name"))
+            or str_or_none(msg.get("username"))
+            or (user.name if user else None)
+        )
+        return name or str_or_none(msg.get("bot_id")) or user_id, "bot"
+    profile = dict_or_empty(msg.get("user_profile"))
+    name = user.name if user and user.name else user_name({}, profile) or user_id
+    team = (
+        str_or_none(msg.get("user_team"))
+        or (user.team if user else None)
+        or str_or_none(profile.get("team"))
+    )
     if team and directory.home_teams and team not in directory.home_teams:
         return name, "customer"
     if user or (team and team in directory.home_teams):
@@ -393,178 +376,10 @@ def _author(msg: dict[str, Any], directory: _Directory) -> tuple[str | None, str
     return name, "unknown"
 
 
-def _message_text(msg: dict[str, Any], directory: _Directory) -> str:
-    text = ""
-    blocks = msg.get("blocks")
-    if isinstance(blocks, list) and blocks:
-        text = clean_text(_blocks_text(blocks, directory))
-    if not text:
-        text = clean_text(mrkdwn_to_text(as_text(msg.get("text"), field="text"), directory))
-    if not text:
-        attachments = msg.get("attachments")
-        lines = []
-        for attachment in attachments if isinstance(attachments, list) else []:
-            if not isinstance(attachment, dict):
-                continue
-            body = _str(attachment.get("text")) or _str(attachment.get("fallback"))
-            for value in (_str(attachment.get("pretext")), _str(attachment.get("title")), body):
-                if value:
-                    lines.append(mrkdwn_to_text(value, directory))
-        text = clean_text("\n".join(lines))
-    return text
-
-
-def mrkdwn_to_text(text: str, directory: _Directory | None = None) -> str:
-    """Convert Slack mrkdwn to plain text, resolving mentions through ``directory``.
-
-    Examples:
-        >>> mrkdwn_to_text("*Export* fails &amp; <https://status.example.com|status page>")
-        'Export fails & status page'
-    """
-    directory = directory or _Directory()
-    # Tokens are set aside first so that style marks are never looked for inside URLs.
-    tokens: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        tokens.append(_unescape(_token(match.group(1), directory)))
-        return f"\ue000{len(tokens) - 1}\ue001"
-
-    text = text.replace("\ue000", "").replace("\ue001", "").replace("\\/", "/")
-    text = _TOKEN.sub(keep, text)
-    text = _CODE.sub("", text)
-    for pattern in (_BOLD, _ITALIC, _STRIKE):
-        text = pattern.sub(r"\1", text)
-    return _PLACEHOLDER.sub(lambda m: tokens[int(m.group(1))], _unescape(text))
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _token(body: str, directory: _Directory) -> str:
-    """One ``<...>`` mrkdwn token as plain text."""
-    target, _, label = body.partition("|")
-    if target.startswith("@"):
-        user = directory.users.get(target[1:])
-        name = user.name if user and user.name else label.lstrip("@") or target[1:]
-        return f"@{name}"
-    if target.startswith("#"):
-        return f"#{label or directory.channels.get(target[1:], target[1:])}"
-    if target.startswith("!"):
-        command = target[1:]
-        if command in ("here", "channel", "everyone"):
-            return f"@{command}"
-        if command.startswith("subteam^"):
-            return label if label.startswith("@") else f"@{label or command[8:]}"
-        return label or f"@{command.split('^')[0]}"
-    return label or _redact(target)
-
-
-def _redact(url: str) -> str:
-    """A URL without the ``t=xox?-`` token Slack adds to private file links."""
-    return _URL_TOKEN.sub(r"\1", url).rstrip("?&")
-
-
-def _blocks_text(blocks: list[Any], directory: _Directory) -> str:
-    chunks = [_block_text(block, directory) for block in blocks if isinstance(block, dict)]
-    return "\n".join(chunk for chunk in chunks if chunk)
-
-
-def _block_text(block: dict[str, Any], directory: _Directory) -> str:
-    kind = block.get("type")
-    if kind == "rich_text":
-        return _rich_text(block.get("elements"), directory)
-    if kind in ("section", "header"):
-        texts = [block.get("text")]
-        fields = block.get("fields")
-        texts += fields if isinstance(fields, list) else []
-        return "\n".join(t for t in (_text_object(o, directory) for o in texts) if t)
-    if kind == "context":
-        elements = block.get("elements")
-        items = elements if isinstance(elements, list) else []
-        return " ".join(t for t in (_text_object(o, directory) for o in items) if t)
-    if kind == "table":
-        rows = block.get("rows")
-        lines = []
-        for row in rows if isinstance(rows, list) else []:
-            cells = row if isinstance(row, list) else []
-            lines.append(" | ".join(_cell_text(cell, directory) for cell in cells))
-        return "\n".join(lines)
-    return ""  # divider, image, actions, file, ...: no text
-
-
-def _text_object(obj: Any, directory: _Directory) -> str:
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-        return ""
-    if obj.get("type") == "mrkdwn":
-        return mrkdwn_to_text(obj["text"], directory)
-    return obj["text"]
-
-
-def _cell_text(cell: Any, directory: _Directory) -> str:
-    if not isinstance(cell, dict):
-        return ""
-    if cell.get("type") == "rich_text":
-        return _rich_text(cell.get("elements"), directory).replace("\n", " ")
-    return _str(cell.get("text")) or ""
-
-
-def _rich_text(elements: Any, directory: _Directory) -> str:
-    """Text of a ``rich_text`` block's sections, lists, quotes and code blocks."""
-    chunks: list[str] = []
-    for element in elements if isinstance(elements, list) else []:
-        if not isinstance(element, dict):
-            continue
-        if element.get("type") == "rich_text_list":
-            indent = element.get("indent")
-            indent = indent if isinstance(indent, int) and 0 <= indent < 10 else 0
-            ordered = element.get("style") == "ordered"
-            items = element.get("elements")
-            for n, item in enumerate(items if isinstance(items, list) else [], 1):
-                marker = f"{n}." if ordered else "-"
-                line = _inline(item.get("elements") if isinstance(item, dict) else None, directory)
-                chunks.append(f"{'  ' * indent}{marker} {line.strip()}")
-        else:  # rich_text_section, rich_text_quote, rich_text_preformatted
-            chunks.append(_inline(element.get("elements"), directory).rstrip("\n"))
-    return "\n".join(chunks)
-
-
-def _inline(elements: Any, directory: _Directory) -> str:
-    out: list[str] = []
-    for element in elements if isinstance(elements, list) else []:
-        if not isinstance(element, dict):
-            continue
-        kind = element.get("type")
-        if kind == "text":
-            out.append(_str(element.get("text"), strip=False) or "")
-        elif kind == "link":
-            out.append(_str(element.get("text")) or _redact(_str(element.get("url")) or ""))
-        elif kind == "user":
-            user_id = _str(element.get("user_id")) or ""
-            user = directory.users.get(user_id)
-            out.append(f"@{user.name if user and user.name else user_id}")
-        elif kind == "usergroup":
-            out.append(f"@{_str(element.get('usergroup_id')) or ''}")
-        elif kind == "channel":
-            channel_id = _str(element.get("channel_id")) or ""
-            out.append(f"#{directory.channels.get(channel_id, channel_id)}")
-        elif kind == "broadcast":
-            out.append(f"@{_str(element.get('range')) or ''}")
-        elif kind == "emoji":
-            out.append(f":{_str(element.get('name')) or ''}:")
-        elif kind == "date":
-            out.append(_str(element.get("fallback")) or "")
-        elif kind == "team":
-            out.append(f"@{_str(element.get('team_id')) or ''}")
-        elif kind == "color":
-            out.append(_str(element.get("value")) or "")
-    return "".join(out)
-
-
 def _reactions(reactions: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for reaction in reactions if isinstance(reactions, list) else []:
-        if not isinstance(reaction, dict) or not _str(reaction.get("name")):
+        if not isinstance(reaction, dict) or not str_or_none(reaction.get("name")):
             continue
         count = reaction.get("count")
         if not isinstance(count, int) or isinstance(count, bool):
@@ -610,16 +425,6 @@ def _to_record(
         },
         raw=clip_raw(raw_json([m.raw for m in messages])),
     )
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any, *, strip: bool = True) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return (value.strip() if strip else value) or None
 
 
 def _problem(e: Exception) -> str:

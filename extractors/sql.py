@@ -53,13 +53,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+from ._mapping import BAD_INPUT, FieldMapping, is_flat, reject_reason
 from .base import Record, Rejected, Skipped, raw_json
 from .files import clip_raw
-from .generic import _BAD_INPUT, _is_flat, _Mapping, _reject_reason
 from .registry import Checkpoint, connector
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 # A SQL text's ":name" that SQLAlchemy would take for a bind parameter: escaped so that a
@@ -88,8 +91,8 @@ def check_database_url(url: str, base_dir: Path) -> str:
     Raises:
         ValueError: naming the masked URL, what is wrong and the fix.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.engine import make_url  # deferred: ~0.2 s; config loads import this module
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError  # deferred: as above
 
     shown = mask_url(url)
     example = "'postgresql+psycopg://user@host:5432/db' or 'sqlite:///path/to/file.db'"
@@ -159,31 +162,15 @@ def read_sql(
     Examples:
         >>> rows = read_sql("sqlite:///a.db", table="t", mapping={"text": "body"})  # doctest: +SKIP
     """
-    spec = _Mapping.from_options("sql", mapping, metadata_columns, tz, dayfirst)
+    spec = FieldMapping.from_options("sql", mapping, metadata_columns, tz, dayfirst)
     where = _check_options(query, table, cursor, batch_size)
     since = _decode(state, cursor) if cursor is not None and state else None
 
-    import sqlalchemy as sa
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+    import sqlalchemy as sa  # deferred: ~0.2 s; config loads import this module
+    from sqlalchemy.exc import SQLAlchemyError  # deferred: as above
 
-    shown = mask_url(url)
-    try:
-        engine = sa.create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ImportError) as e:
-        raise ConfigError(
-            f"cannot open {shown}: {_message(e, url)}; is its driver installed "
-            "(e.g. pip install 'psycopg[binary]')?",
-            key="url",
-        ) from None
-    quote = engine.dialect.identifier_preparer.quote
-    if table is not None:
-        source = f"SELECT * FROM {'.'.join(quote(part) for part in table.split('.'))}"
-    else:
-        source = _BIND_LIKE.sub(r"\\:", str(query).strip().rstrip(";"))
-    sql, params = source, {}
-    if since is not None:
-        sql = f"SELECT * FROM ({source}) AS silobridge_rows WHERE {quote(str(cursor))} >= :since"
-        params = {"since": since}
+    engine = _create_engine(url)
+    sql, params = _select(engine, query, table, cursor, since)
     id_column = spec.columns.get("native_id", (None,))[0]
     high = since
     position = 0
@@ -192,52 +179,101 @@ def read_sql(
             result = conn.execution_options(yield_per=batch_size).execute(sa.text(sql), params)
             columns = list(result.keys())
             _check_columns(spec, cursor, columns, where)
-            keep = (
-                [c for c in columns if c not in spec.mapped]
-                if spec.metadata_columns is None
-                else list(spec.metadata_columns)
-            )
+            keep = _metadata_columns(spec, columns)
             for position, row in enumerate(result, 1):
                 values = dict(row._mapping)
-                locator = _locator(
-                    values.get(id_column) if id_column else None, id_column, position
-                )
-                raw = raw_json(values)
-                try:
-                    plain = {k: _plain(v) for k, v in values.items()}
-                    metadata = {
-                        c: _jsonable(plain[c]) for c in keep if _jsonable(plain[c]) is not None
-                    }
-                    record = spec.to_record(
-                        partial(_lookup, plain),
-                        metadata,
-                        path=where,
-                        locator=locator,
-                        raw=raw,
-                    )
-                except _BAD_INPUT as e:
-                    yield Rejected(where, locator, _reject_reason(e), clip_raw(raw))
-                    continue
-                if cursor is not None:
+                item = _row_to_record(spec, values, id_column, position, keep, where)
+                if isinstance(item, Record) and cursor is not None:
                     high = _higher(high, values[cursor], cursor, where)
-                yield record
+                yield item
     except SQLAlchemyError as e:
         # Like a damaged file: the rows read so far land, the failure is quarantined, and with
         # no Checkpoint the next run starts from the last mark again.
-        message = _message(e, url)
-        log.warning(
-            "sql: reading %s (%s) failed after %d rows: %s", shown, where, position, message
-        )
-        after = f", after row {position}" if position else ""
-        yield Rejected(
-            where,
-            f"database{after}",
-            f"the database failed: {message}; the rest was not read (the next run tries again)",
-        )
+        yield _database_failed(e, url, where, position)
         return
     finally:
         engine.dispose()
     yield Checkpoint(_encode(cursor, high) if cursor is not None and high is not None else None)
+
+
+def _create_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for ``url``.
+
+    Raises:
+        ConfigError: if the URL's dialect or driver is not installed (the URL shown masked).
+    """
+    import sqlalchemy as sa  # deferred: ~0.2 s; config loads import this module
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError  # deferred: as above
+
+    try:
+        return sa.create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as e:
+        raise ConfigError(
+            f"cannot open {mask_url(url)}: {_message(e, url)}; is its driver installed "
+            "(e.g. pip install 'psycopg[binary]')?",
+            key="url",
+        ) from None
+
+
+def _select(
+    engine: Engine, query: str | None, table: str | None, cursor: str | None, since: Any
+) -> tuple[str, dict[str, Any]]:
+    """The SQL text and bind parameters that read the rows (from the mark on, if one is set)."""
+    quote = engine.dialect.identifier_preparer.quote
+    if table is not None:
+        source = f"SELECT * FROM {'.'.join(quote(part) for part in table.split('.'))}"
+    else:
+        source = _BIND_LIKE.sub(r"\\:", str(query).strip().rstrip(";"))
+    if since is None:
+        return source, {}
+    sql = f"SELECT * FROM ({source}) AS silobridge_rows WHERE {quote(str(cursor))} >= :since"
+    return sql, {"since": since}
+
+
+def _metadata_columns(spec: FieldMapping, columns: list[str]) -> list[str]:
+    """The columns kept in ``metadata``: those configured, else every unmapped one."""
+    if spec.metadata_columns is None:
+        return [c for c in columns if c not in spec.mapped]
+    return list(spec.metadata_columns)
+
+
+def _row_to_record(
+    spec: FieldMapping,
+    values: dict[str, Any],
+    id_column: str | None,
+    position: int,
+    keep: list[str],
+    where: str,
+) -> Record | Rejected:
+    """One row as a :class:`Record`, or rejected with the reason it cannot be mapped."""
+    locator = _locator(values.get(id_column) if id_column else None, id_column, position)
+    raw = raw_json(values)
+    try:
+        plain = {k: _plain(v) for k, v in values.items()}
+        metadata = {c: _jsonable(plain[c]) for c in keep if _jsonable(plain[c]) is not None}
+        return spec.to_record(
+            partial(_lookup, plain),
+            metadata,
+            path=where,
+            locator=locator,
+            raw=raw,
+        )
+    except BAD_INPUT as e:
+        return Rejected(where, locator, reject_reason(e), clip_raw(raw))
+
+
+def _database_failed(error: Exception, url: str, where: str, position: int) -> Rejected:
+    """Log a database failure (URL masked) and quarantine it as one bad record."""
+    message = _message(error, url)
+    log.warning(
+        "sql: reading %s (%s) failed after %d rows: %s", mask_url(url), where, position, message
+    )
+    after = f", after row {position}" if position else ""
+    return Rejected(
+        where,
+        f"database{after}",
+        f"the database failed: {message}; the rest was not read (the next run tries again)",
+    )
 
 
 def _check_options(query: Any, table: Any, cursor: Any, batch_size: Any) -> str:
@@ -262,7 +298,7 @@ def _check_options(query: Any, table: Any, cursor: Any, batch_size: Any) -> str:
     return f"sql:table={table}" if table is not None else "sql:query"
 
 
-def _check_columns(spec: _Mapping, cursor: str | None, columns: list[str], where: str) -> None:
+def _check_columns(spec: FieldMapping, cursor: str | None, columns: list[str], where: str) -> None:
     """Refuse options that name columns the result does not have, before any row is read."""
     present = set(columns)
     wanted = [(f"mapping.{key}", c) for key, cols in spec.columns.items() for c in cols]
@@ -312,7 +348,7 @@ def _jsonable(value: Any) -> Any:
     """A value for ``metadata``: scalars and flat lists; timestamps as ISO text; else ``None``."""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, bytes) or not _is_flat(value):
+    if isinstance(value, bytes) or not is_flat(value):
         return None
     return value
 

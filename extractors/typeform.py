@@ -49,11 +49,13 @@ empty text; the ingest layer quarantines it as "empty text".
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +260,58 @@ def _read_response(
         return Rejected(where, locator, reason, clip_raw(raw))
 
 
+@dataclass
+class _Sorted:
+    """A response's answers, sorted by where they go (see the module docstring)."""
+
+    account: str | None
+    texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (name, free text)
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)  # metadata["answers"]
+    questions: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> question title
+    form_ids: set[str] = dataclasses.field(default_factory=set)
+    contact: int = 0  # contact answers left out
+
+    def add(self, n: int, answer: Any, forms: dict[str, _Field], account_key: str | None) -> None:
+        """Sort the ``n``-th answer into text, answers, account or the contact count."""
+        name, question, kind, value = _answer(answer, n)
+        known = forms.get(question.get("id") or "") or forms.get(question.get("ref") or "")
+        question_type = question.get("type")
+        if known is not None:
+            question_type = question_type or known.type
+            if known.form_id:
+                self.form_ids.add(known.form_id)
+        if kind in _CONTACT_TYPES or question_type in _CONTACT_TYPES or (known and known.contact):
+            self.contact += 1
+            return
+        if known is not None and known.title:
+            self.questions[name] = known.title
+        is_account = account_key is not None and name.casefold() == account_key
+        if kind == "text" and question_type in (None, *_TEXT_QUESTIONS):
+            if not isinstance(value, str):
+                raise ConnectorError(f"answer {n}: expected text, got {type(value).__name__}")
+            if is_account:
+                self.account = self.account or _account_from(value)
+            else:
+                self.texts.append((name, value))
+        elif kind in ("choice", "choices"):
+            self._add_choice(name, value, kind, n, is_account)
+        else:
+            self.values[name] = _plain_value(kind, value, n)
+
+    def _add_choice(self, name: str, value: Any, kind: str, n: int, is_account: bool) -> None:
+        """A choice answer: its label(s) to answers (or account), typed-in "Other" to text."""
+        label, other = _choice(value, kind, n)
+        if is_account and isinstance(label, str):
+            self.account = self.account or _account_from(label)
+            return
+        if label is not None:
+            self.values[name] = label
+        if other:
+            self.texts.append((f"{name} (other)", other))
+            if name in self.questions:
+                self.questions[f"{name} (other)"] = self.questions[name]
+
+
 def _convert(
     response: Any,
     where: str,
@@ -266,8 +320,30 @@ def _convert(
     account_field: str | None,
     raw: str,
 ) -> Record:
+    """One response as a :class:`Record`.
+
+    Raises:
+        ConnectorError: if the response or one of its answers cannot be read.
+    """
     if not isinstance(response, dict):
         raise ConnectorError(f"response is a {type(response).__name__}, not an object")
+    native_id, created = _identity(response)
+    answers, hidden = _answers_and_hidden(response)
+    account_key = account_field.casefold() if account_field else None
+    found = _Sorted(account=_account_from(hidden.get(account_field)) if account_field else None)
+    for n, answer in enumerate(answers, 1):
+        found.add(n, answer, forms, account_key)
+    parts, text_fields = customer_parts(found.texts, created)
+    metadata = _metadata(response, found, text_fields, hidden)
+    return survey_record(native_id, where, locator, parts, found.account, created, metadata, raw)
+
+
+def _identity(response: dict[str, Any]) -> tuple[str, datetime]:
+    """``(native_id, created_at)``: the response id (else its token) and when it was submitted.
+
+    Raises:
+        ConnectorError: if the id is unusable or neither ``submitted_at`` nor ``landed_at`` is set.
+    """
     ident = response.get("response_id")
     if ident is None or ident == "":
         ident = response.get("token")
@@ -277,7 +353,11 @@ def _convert(
         created = parse_timestamp(response.get("landed_at"), field="landed_at")
     if created is None:
         raise ConnectorError("missing required field 'submitted_at'")
+    return native_id, created
 
+
+def _answers_and_hidden(response: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The ``answers`` list and ``hidden`` fields, empty when ``null``; type-checked."""
     answers = response.get("answers")
     if answers is None:
         answers = []
@@ -288,58 +368,22 @@ def _convert(
         hidden = {}
     if not isinstance(hidden, dict):
         raise ConnectorError("field 'hidden' is not an object")
+    return answers, hidden
 
-    account_key = account_field.casefold() if account_field else None
-    account = _account_from(hidden.get(account_field)) if account_field else None
-    texts: list[tuple[str, str]] = []
-    values: dict[str, Any] = {}
-    questions: dict[str, str] = {}
-    form_ids: set[str] = set()
-    contact = 0
-    for n, answer in enumerate(answers, 1):
-        name, field, kind, value = _answer(answer, n)
-        known = forms.get(field.get("id") or "") or forms.get(field.get("ref") or "")
-        question_type = field.get("type")
-        if known is not None:
-            question_type = question_type or known.type
-            if known.form_id:
-                form_ids.add(known.form_id)
-        if kind in _CONTACT_TYPES or question_type in _CONTACT_TYPES or (known and known.contact):
-            contact += 1
-            continue
-        if known is not None and known.title:
-            questions[name] = known.title
-        is_account = account_key is not None and name.casefold() == account_key
-        if kind == "text" and question_type in (None, *_TEXT_QUESTIONS):
-            if not isinstance(value, str):
-                raise ConnectorError(f"answer {n}: expected text, got {type(value).__name__}")
-            if is_account:
-                account = account or _account_from(value)
-            else:
-                texts.append((name, value))
-        elif kind in ("choice", "choices"):
-            label, other = _choice(value, kind, n)
-            if is_account and isinstance(label, str):
-                account = account or _account_from(label)
-                continue
-            if label is not None:
-                values[name] = label
-            if other:
-                texts.append((f"{name} (other)", other))
-                if name in questions:
-                    questions[f"{name} (other)"] = questions[name]
-        else:
-            values[name] = _plain_value(kind, value, n)
 
-    parts, text_fields = customer_parts(texts, created)
+def _metadata(
+    response: dict[str, Any], found: _Sorted, text_fields: list[str], hidden: dict[str, Any]
+) -> dict[str, Any]:
+    """The record's metadata: sorted answers, questions, kept hidden fields and response facts."""
     metadata: dict[str, Any] = {}
-    if len(form_ids) == 1:
-        metadata["form_id"] = form_ids.pop()
-    if values:
-        metadata["answers"] = values
+    if len(found.form_ids) == 1:
+        metadata["form_id"] = found.form_ids.pop()
+    if found.values:
+        metadata["answers"] = found.values
     if text_fields:
         metadata["text_fields"] = text_fields
-    shown = {name: questions[name] for name in [*text_fields, *values] if name in questions}
+    questions = found.questions
+    shown = {name: questions[name] for name in [*text_fields, *found.values] if name in questions}
     if shown:
         metadata["questions"] = shown
     kept_hidden = _hidden(hidden)
@@ -353,9 +397,9 @@ def _convert(
         metadata["platform"] = info["platform"]
     if isinstance(response.get("response_type"), str):
         metadata["response_type"] = response["response_type"]
-    if contact:
-        metadata["contact_fields"] = contact
-    return survey_record(native_id, where, locator, parts, account, created, metadata, raw)
+    if found.contact:
+        metadata["contact_fields"] = found.contact
+    return metadata
 
 
 def _answer(answer: Any, n: int) -> tuple[str, dict[str, Any], str, Any]:

@@ -21,6 +21,7 @@ labels stay readable by time travel (``store.read("classified", run=...)``).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 from collections import Counter
@@ -33,15 +34,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
-from .. import __version__
+from .._version import __version__
 from ..classifiers.embedding import FewShotClassifier, PrototypeClassifier, softmax
 from ..classifiers.sentiment import SentimentScorer
-from ..classifiers.taxonomy import Taxonomy, load_taxonomy
+from ..errors import ConfigError
+from ..extractors.labelled import read_labelled
+from ..taxonomy import Taxonomy, gazetteer_names, load_taxonomy
 from .embed import Embedder, embed
-from .engine import LOCAL, Execution
-from .schema import CLASSIFIED
-from .store import Store, new_run_id
+from .engine import LOCAL, Execution, label_blocks
+from .store.labels import add_theme_labels
+from .store.schema import CLASSIFIED
+from .store.store import Store, new_run_id
+from .understand.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ LABEL_BLOCK = 4096
 
 @dataclass
 class ClassifyResult:
-    """What :func:`classify_units` and :func:`update_labels` return."""
+    """What :func:`classify_units` and :func:`run_classify` return."""
 
     labels: pd.DataFrame
     stats: dict[str, Any] = field(default_factory=dict)
@@ -221,8 +227,6 @@ class ClassifyStage:
         engine runs them. The BLAS runs on one thread here, as in a one-CPU Ray actor: its
         results also depend on its thread count.
         """
-        from threadpoolctl import threadpool_limits
-
         with threadpool_limits(1, user_api="blas"):
             return self._predict(units, vectors)
 
@@ -348,7 +352,7 @@ def label_stats(labels: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def update_labels(
+def run_classify(
     store: Store | str | Path,
     *,
     stage: ClassifyStage,
@@ -378,8 +382,6 @@ def update_labels(
         if not len(units):
             result = ClassifyResult(pd.DataFrame())
         elif execution.is_ray:
-            from .engine import label_blocks
-
             t0 = time.perf_counter()
             stage.fit(units, vectors)
             fit_s = time.perf_counter() - t0
@@ -413,3 +415,46 @@ def update_labels(
             }
         )
     return result
+
+
+# ---------------------------------------------------------------------------- label import
+
+
+def import_theme_labels(
+    store: Store | str | Path,
+    path: str | Path,
+    *,
+    taxonomy: Taxonomy,
+    text_col: str = "text",
+    label_col: str = "theme",
+    redactor: Any = None,
+) -> dict[str, int]:
+    """``silobridge label import``: check labelled texts against the taxonomy, redact them as
+    units are redacted (the file may hold personal data; the store keeps only redacted text) and
+    add them to the store's labels (:func:`~.store.labels.add_theme_labels`), which the theme
+    classifier trains on. Returns ``{"added", "already", "total"}``.
+
+    Raises:
+        ConfigError: naming the file and line of a label that is not a leaf theme id.
+    """
+    data = read_labelled(path, text_col=text_col, label_col=label_col)
+    leaves = [t.id for t in taxonomy.leaves]
+    for line, label in enumerate(data.labels, start=2):
+        if label not in leaves:
+            close = difflib.get_close_matches(label, leaves, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(
+                f"{data.path}: line {line}: {label!r} is not a theme id of {taxonomy.path}{hint}"
+            )
+    redactor = redactor or Redactor(
+        allow_list=[*gazetteer_names(taxonomy.gazetteer), *taxonomy.company]
+    )
+    texts = [r.text for r in redactor.redact_many(data.texts)]
+    new = pd.DataFrame(
+        {
+            "text": texts,
+            "theme": data.labels,
+            "source_file": Path(path).name,
+        }
+    )
+    return add_theme_labels(store, new)

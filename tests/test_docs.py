@@ -53,7 +53,7 @@ def test_docs_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one()
 
 
 def test_docs_schema_documents_every_items_column():
-    from silobridge.pipeline.schema import TABLES
+    from silobridge.pipeline.store.schema import TABLES
 
     schema_doc = (ROOT / "docs" / "schema.md").read_text()
     for table in TABLES.values():

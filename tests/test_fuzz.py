@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import silobridge
 from silobridge.extractors import all_connectors
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.ingest import run_ingest
 
 from .conftest import fixture_case, make_source
 
@@ -115,7 +115,7 @@ def test_fuzz_corrupted_exports_never_crash_and_lose_nothing(connector: str, tmp
         damage[f"case{i}"] = _mutate(work, rng)
         sources.append(make_source(connector, path, name=f"case{i}", **case["options"]))
     # one run over all damaged copies: each is its own source, counted on its own
-    result = ingest(sources, tmp_path / "store")
+    result = run_ingest(tmp_path / "store", sources)
     store = silobridge.open_store(tmp_path / "store")
     stored = store.items(columns=["source_name"])["source_name"].value_counts()
     quarantined = store.quarantine()["source_name"].value_counts()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import silobridge
 from silobridge.config import load_config
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.ingest import run_ingest
 
 from .conftest import ROOT, SAMPLE
 
@@ -22,7 +22,7 @@ TRUTH = json.loads((SAMPLE / "ground_truth.json").read_text())
 def sample_store(tmp_path_factory) -> Path:
     store = tmp_path_factory.mktemp("sample") / "store"
     config = load_config(SAMPLE / "silobridge.sample.toml")
-    ingest(list(config.sources.values()), store)
+    run_ingest(store, list(config.sources.values()))
     return store
 
 

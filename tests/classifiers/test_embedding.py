@@ -10,8 +10,8 @@ from silobridge.classifiers.embedding import (
     PrototypeClassifier,
     SelfTrainedClassifier,
 )
-from silobridge.classifiers.evaluate import build_classifier, draw_shots, label_prompts
 from silobridge.classifiers.metrics import expected_calibration_error
+from silobridge.pipeline.evaluate import build_classifier, draw_shots, label_prompts
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import silobridge
 from silobridge.extractors import CONNECTORS, all_connectors
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.ingest import run_ingest
 
 from ..conftest import FIXTURES, fixture_case, make_source
 
@@ -27,7 +27,7 @@ def test_every_connector_has_fixtures():
 def test_connector_quarantines_bad_records_and_stores_the_rest(connector: str, store_path: Path):
     case = fixture_case(connector)
     source = make_source(connector, case["path"], **case["options"])
-    counts = ingest([source], store_path).totals
+    counts = run_ingest(store_path, [source]).totals
     store = silobridge.open_store(store_path)
     items, quarantine = store.items(), store.quarantine()
     assert len(items) == case["stored"]
@@ -61,10 +61,10 @@ def test_connector_quarantines_bad_records_and_stores_the_rest(connector: str, s
 def test_connector_second_ingest_adds_nothing(connector: str, store_path: Path):
     case = fixture_case(connector)
     source = make_source(connector, case["path"], **case["options"])
-    ingest([source], store_path)
+    run_ingest(store_path, [source])
     store = silobridge.open_store(store_path)
     items, quarantined = store.items(), len(store.quarantine())
-    again = ingest([source], store_path, full=True).totals  # re-read even unchanged files
+    again = run_ingest(store_path, [source], full=True).totals  # re-read even unchanged files
     assert (again.new, again.updated) == (0, 0)
     assert again.unchanged + again.duplicate == len(items) + again.duplicate
     after = store.items()
@@ -75,10 +75,12 @@ def test_connector_second_ingest_adds_nothing(connector: str, store_path: Path):
 @pytest.mark.parametrize("connector", ALL)
 def test_connector_changed_record_replaces_its_old_version(connector: str, store_path: Path):
     case = fixture_case(connector)
-    ingest([make_source(connector, case["path"], **case["options"])], store_path)
+    run_ingest(store_path, [make_source(connector, case["path"], **case["options"])])
     store = silobridge.open_store(store_path)
     before = store.items().set_index("native_id")
-    counts = ingest([make_source(connector, case["path_v2"], **case["options"])], store_path).totals
+    counts = run_ingest(
+        store_path, [make_source(connector, case["path_v2"], **case["options"])]
+    ).totals
     after = store.items().set_index("native_id")
     changed = case["changed_native_id"]
     assert (counts.new, counts.updated) == (0, 1)

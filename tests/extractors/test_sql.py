@@ -32,7 +32,7 @@ import silobridge
 from silobridge.config import load_config, make_source
 from silobridge.errors import ConfigError, ConnectorError
 from silobridge.extractors.sql import mask_url
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.ingest import run_ingest
 
 from ..conftest import FIXTURES, fixture_case
 
@@ -201,7 +201,7 @@ def _source(db: Database, tmp_path: Path, name: str = "crm_db", **options: Any):
 def test_sql_quarantines_bad_rows_with_their_address_and_stores_the_rest(
     db: Database, tmp_path: Path, store_path: Path
 ):
-    counts = ingest([_source(db, tmp_path)], store_path).totals
+    counts = run_ingest(store_path, [_source(db, tmp_path)]).totals
     store = silobridge.open_store(store_path)
     items, quarantine = store.items(), store.quarantine()
     assert sorted(items["native_id"]) == ["1", "2", "7", "8"]
@@ -229,10 +229,10 @@ def test_sql_quarantines_bad_rows_with_their_address_and_stores_the_rest(
 
 def test_sql_second_ingest_adds_nothing(db: Database, tmp_path: Path, store_path: Path):
     source = _source(db, tmp_path)
-    ingest([source], store_path)
+    run_ingest(store_path, [source])
     store = silobridge.open_store(store_path)
     items, quarantined = store.items(), len(store.quarantine())
-    again = ingest([source], store_path)  # no cursor: every row is read again
+    again = run_ingest(store_path, [source])  # no cursor: every row is read again
     assert (again.totals.read, again.totals.new, again.totals.updated) == (9, 0, 0)
     assert (again.totals.unchanged, again.totals.duplicate) == (4, 1)
     assert again.quarantine_added == 0 and len(store.quarantine()) == quarantined
@@ -245,11 +245,11 @@ def test_sql_second_ingest_adds_nothing(db: Database, tmp_path: Path, store_path
 
 def test_sql_changed_row_replaces_its_old_version(db: Database, tmp_path: Path, store_path: Path):
     source = _source(db, tmp_path)
-    ingest([source], store_path)
+    run_ingest(store_path, [source])
     store = silobridge.open_store(store_path)
     before = store.items().set_index("native_id")
     db.apply("v2.sql")
-    counts = ingest([source], store_path).totals
+    counts = run_ingest(store_path, [source]).totals
     after = store.items().set_index("native_id")
     assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 3)
     assert len(after) == len(before)
@@ -275,18 +275,18 @@ def test_sql_cursor_reads_only_rows_at_or_above_the_last_mark(
     body = {"connector": "sql", "url": db.url, **OPTIONS, **options}
     body = {k: v for k, v in body.items() if v is not None}
     source = make_source("crm_db", body, base_dir=tmp_path)
-    first = ingest([source], store_path).totals
+    first = run_ingest(store_path, [source]).totals
     assert (first.read, first.new) == (9, 4)
     db.apply("v2.sql")  # note 1 edited
     db.apply("new_rows.sql")  # notes 9 and 10 written
-    second = ingest([source], store_path).totals
+    second = run_ingest(store_path, [source]).totals
     # At or above the mark (note 7, the newest good row): note 7 again, bad note 4 (its
     # cursor is newer but it moved no mark), edited note 1, new notes 9 and 10.
     assert (second.read, second.new, second.updated) == (5, 2, 1)
     assert (second.unchanged, second.quarantined, second.duplicate) == (1, 1, 0)
-    third = ingest([source], store_path).totals
+    third = run_ingest(store_path, [source]).totals
     assert (third.read, third.unchanged, third.new) == (1, 1, 0)  # note 10, at the mark
-    full = ingest([source], store_path, full=True).totals
+    full = run_ingest(store_path, [source], full=True).totals
     assert (full.read, full.unchanged, full.new, full.updated) == (11, 6, 0, 0)
     items = silobridge.open_store(store_path).items()
     assert sorted(items["native_id"], key=int) == ["1", "2", "7", "8", "9", "10"]
@@ -297,18 +297,18 @@ def test_sql_cursor_reads_only_rows_at_or_above_the_last_mark(
 
 def test_sql_cursor_may_be_a_number(db: Database, tmp_path: Path, store_path: Path):
     source = _source(db, tmp_path, cursor="id")
-    assert ingest([source], store_path).totals.read == 9
+    assert run_ingest(store_path, [source]).totals.read == 9
     db.apply("new_rows.sql")
-    again = ingest([source], store_path).totals  # ids >= 8, the highest good id
+    again = run_ingest(store_path, [source]).totals  # ids >= 8, the highest good id
     assert (again.read, again.new, again.unchanged) == (3, 2, 1)
 
 
 def test_sql_changed_settings_reset_the_mark(db: Database, tmp_path: Path, store_path: Path):
-    ingest([_source(db, tmp_path, cursor="updated_at")], store_path)
-    assert ingest([_source(db, tmp_path, cursor="updated_at")], store_path).totals.read == 2
+    run_ingest(store_path, [_source(db, tmp_path, cursor="updated_at")])
+    assert run_ingest(store_path, [_source(db, tmp_path, cursor="updated_at")]).totals.read == 2
     # Another metadata selection is another reading of the source: every row again.
     changed = _source(db, tmp_path, cursor="updated_at", metadata_columns=[])
-    assert ingest([changed], store_path).totals.read == 9
+    assert run_ingest(store_path, [changed]).totals.read == 9
 
 
 # --- settings, errors, and the password ----------------------------------------------------------
@@ -324,8 +324,8 @@ def test_sql_password_never_reaches_logs_errors_or_the_store(
     assert PASSWORD not in repr(source) and PASSWORD not in source.display_path(source.path)
     assert source.display_path(source.path) == postgres.url(name, password="***")
     with caplog.at_level(logging.DEBUG):
-        ingest([source], store_path)
-        ingest([source], store_path, full=True)
+        run_ingest(store_path, [source])
+        run_ingest(store_path, [source], full=True)
     assert PASSWORD not in caplog.text
     for file in store_path.rglob("*"):
         if file.is_file():
@@ -342,9 +342,9 @@ def test_sql_password_never_reaches_logs_errors_or_the_store(
         )
     ]
     with caplog.at_level(logging.DEBUG):
-        result = ingest([*bad, source], store_path)
+        result = run_ingest(store_path, [*bad, source])
         with pytest.raises(ConnectorError) as info:
-            ingest(bad, store_path, on_bad_record="raise")
+            run_ingest(store_path, bad, on_bad_record="raise")
     assert (result.sources["crm_db"].read, result.sources["crm_db"].unchanged) == (2, 1)
     quarantine = silobridge.open_store(store_path).quarantine().set_index("source_name")
     assert "password authentication failed" in quarantine.loc["bad0", "reason"]
@@ -426,7 +426,7 @@ def test_sql_bad_options_stop_the_run_naming_the_source(
     path = build_sqlite(tmp_path / "crm.db", "schema.sql", "v1.sql")
     db = Database("sqlite", f"sqlite:///{path}", lambda s: None)
     with pytest.raises(ConfigError, match=message) as info:
-        ingest([_source(db, tmp_path, **options)], store_path)
+        run_ingest(store_path, [_source(db, tmp_path, **options)])
     assert "sources.crm_db" in str(info.value)
 
 
@@ -434,12 +434,12 @@ def test_sql_failed_read_is_quarantined_and_keeps_the_mark(tmp_path: Path, store
     path = build_sqlite(tmp_path / "crm.db", "schema.sql", "v1.sql")
     db = Database("sqlite", f"sqlite:///{path}", lambda s: None)
     source = _source(db, tmp_path, cursor="updated_at")
-    ingest([source], store_path)
+    run_ingest(store_path, [source])
     store = silobridge.open_store(store_path)
     mark = store.read("files").to_pylist()[0]["sha256"]
     path.rename(tmp_path / "away.db")
     path.write_bytes(b"this is not a database" * 100)
-    failed = ingest([source], store_path).totals
+    failed = run_ingest(store_path, [source]).totals
     assert (failed.read, failed.quarantined) == (1, 1)
     row = store.quarantine().sort_values("last_seen_at").iloc[-1]
     assert (row.source_path, row.locator) == ("sql:table=notes", "database")
@@ -447,7 +447,7 @@ def test_sql_failed_read_is_quarantined_and_keeps_the_mark(tmp_path: Path, store
     assert store.read("files").to_pylist()[0]["sha256"] == mark
     (tmp_path / "away.db").replace(path)
     build_sqlite(path, "new_rows.sql")
-    assert ingest([source], store_path).totals.read == 4  # from the old mark: 7, 4, 9, 10
+    assert run_ingest(store_path, [source]).totals.read == 4  # from the old mark: 7, 4, 9, 10
 
 
 def test_sql_query_the_database_refuses_is_quarantined(tmp_path: Path, store_path: Path):
@@ -455,7 +455,7 @@ def test_sql_query_the_database_refuses_is_quarantined(tmp_path: Path, store_pat
     db = Database("sqlite", f"sqlite:///{path}", lambda s: None)
     source = _source(db, tmp_path, table=None, query="SELECT * FROM no_such_table")
     with pytest.raises(ConnectorError, match=r"^sql:query:database: .*no such table"):
-        ingest([source], store_path, on_bad_record="raise")
+        run_ingest(store_path, [source], on_bad_record="raise")
 
 
 def test_sql_fixture_databases_match_their_scripts(tmp_path: Path):

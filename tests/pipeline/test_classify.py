@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from silobridge.pipeline.classify import ClassifyStage, update_labels
-from silobridge.pipeline.ingest import ingest
+from silobridge.pipeline.classify import ClassifyStage, run_classify
+from silobridge.pipeline.ingest import run_ingest
 from silobridge.pipeline.store import Store
-from silobridge.pipeline.understand import UnderstandStage, update_units
+from silobridge.pipeline.understand import UnderstandStage, run_understand
 
 from ..conftest import TAXONOMY, fixture_case, make_source
 
@@ -87,9 +87,9 @@ def test_classify_same_input_same_labels(stage, embedder, labels):
 
 def test_update_labels_labels_every_unit_of_the_store(tmp_path: Path, embedder):
     store = tmp_path / "store"
-    ingest([make_source("zendesk", fixture_case("zendesk")["path"])], store)
-    update_units(store, stage=UnderstandStage(taxonomy=TAXONOMY, embedder=embedder))
-    result = update_labels(store, stage=ClassifyStage(taxonomy=TAXONOMY, embedder=embedder))
+    run_ingest(store, [make_source("zendesk", fixture_case("zendesk")["path"])])
+    run_understand(store, stage=UnderstandStage(taxonomy=TAXONOMY, embedder=embedder))
+    result = run_classify(store, stage=ClassifyStage(taxonomy=TAXONOMY, embedder=embedder))
     opened = Store.open(store)
     stored = opened.read("classified").to_pandas()
     units = opened.units(columns=["unit_id"])
@@ -102,15 +102,16 @@ def test_update_labels_labels_every_unit_of_the_store(tmp_path: Path, embedder):
 
 
 def test_label_import_checks_redacts_and_makes_themes_few_shot(tmp_path: Path, embedder):
-    from silobridge.classifiers.labels import import_theme_labels, theme_labels
-    from silobridge.classifiers.taxonomy import load_taxonomy
     from silobridge.errors import ConfigError
+    from silobridge.pipeline.classify import import_theme_labels
+    from silobridge.pipeline.store.labels import theme_labels
+    from silobridge.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(TAXONOMY)
     bad = tmp_path / "bad.csv"
     bad.write_text("text,theme\nExports fail,csv_export_failure\n")
     with pytest.raises(ConfigError, match=r"bad.csv: line 2: 'csv_export_failure' is not a theme"):
-        import_theme_labels(tmp_path, bad, taxonomy=taxonomy)
+        import_theme_labels(tmp_path / "store", bad, taxonomy=taxonomy)
     good = tmp_path / "good.csv"
     good.write_text(
         "text,theme\n"
@@ -118,9 +119,9 @@ def test_label_import_checks_redacts_and_makes_themes_few_shot(tmp_path: Path, e
         "Reports download as empty files,csv_export_failures\n"
         "We got billed for seats we removed,billing_invoice_issues\n"
     )
-    assert import_theme_labels(tmp_path, good, taxonomy=taxonomy)["added"] == 3
-    assert import_theme_labels(tmp_path, good, taxonomy=taxonomy)["added"] == 0
-    stored = theme_labels(tmp_path)
+    assert import_theme_labels(tmp_path / "store", good, taxonomy=taxonomy)["added"] == 3
+    assert import_theme_labels(tmp_path / "store", good, taxonomy=taxonomy)["added"] == 0
+    stored = theme_labels(tmp_path / "store")
     assert not stored["text"].str.contains("Nadia").any()
     stage = ClassifyStage(taxonomy=taxonomy, embedder=embedder, theme_examples=stored)
     units = pd.DataFrame(

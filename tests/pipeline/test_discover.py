@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from silobridge.classifiers.taxonomy import load_taxonomy
 from silobridge.errors import ConfigError
-from silobridge.pipeline.cluster import DiscoverStage, match_centroids, update_themes
-from silobridge.pipeline.ingest import ingest
-from silobridge.pipeline.schema import DISCOVERED, THEMES
-from silobridge.pipeline.segment import customer_voice
+from silobridge.pipeline.curate import list_themes, merge_themes, promote_theme, rename_theme
+from silobridge.pipeline.discover import DiscoverStage, match_centroids, run_discover
+from silobridge.pipeline.ingest import run_ingest
 from silobridge.pipeline.store import Store
-from silobridge.pipeline.themes import list_themes, merge_themes, promote_theme, rename_theme
-from silobridge.pipeline.understand import UnderstandStage, update_units
+from silobridge.pipeline.store.schema import DISCOVERED, THEMES
+from silobridge.pipeline.understand import UnderstandStage, run_understand
+from silobridge.pipeline.voice import customer_voice
+from silobridge.taxonomy import load_taxonomy
 
 from ..classifiers.test_cluster import blobs
 from ..conftest import TAXONOMY, fixture_case, make_source
@@ -199,8 +199,8 @@ def understood_store(tmp_path_factory, embedder) -> Path:
         for name in ("zendesk", "intercom", "slack", "gong", "typeform", "surveymonkey",
                      "qualtrics", "notes", "csv", "jsonl")
     ]  # fmt: skip
-    ingest(sources, store)
-    update_units(store, stage=UnderstandStage(taxonomy=TAXONOMY, embedder=embedder))
+    run_ingest(store, sources)
+    run_understand(store, stage=UnderstandStage(taxonomy=TAXONOMY, embedder=embedder))
     return store
 
 
@@ -208,7 +208,7 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     store = tmp_path / "store"
     shutil.copytree(understood_store, store)
     stage = DiscoverStage(min_size=2)
-    result = update_themes(store, stage=stage)
+    result = run_discover(store, stage=stage)
     opened = Store.open(store)
     units = opened.units(columns=["unit_id", "role", "channel", "text", "source_name", "item_id"])
     discovered = opened.read("discovered").to_pandas()
@@ -220,7 +220,7 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     themes = list_themes(store)
     assert len(themes) >= 2 and themes["label"].is_unique
     assert opened.last_run().data["kind"] == "discover"
-    again = update_themes(store, stage=stage)
+    again = run_discover(store, stage=stage)
     assert again.stats["mode"] == "incremental"
     assert again.assignments.set_index("unit_id")["theme_id"].equals(
         result.assignments.set_index("unit_id")["theme_id"]
@@ -230,7 +230,7 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     rename_theme(store, first, "Invoice questions")
     with pytest.raises(ConfigError, match="labelled"):
         rename_theme(store, second, "invoice questions")
-    after = update_themes(store, stage=stage, rebuild=True)
+    after = run_discover(store, stage=stage, rebuild=True)
     assert after.themes.set_index("theme_id").loc[first, "label"] == "Invoice questions"
 
     merge_themes(store, [first, second], into=first)

@@ -12,15 +12,8 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from silobridge.errors import ConfigError, StoreError
-from silobridge.pipeline.embed import (
-    CACHE_SCHEMA,
-    Embedder,
-    EmbeddingCache,
-    cache_key,
-    embed,
-    embed_texts,
-    model_files_hash,
-)
+from silobridge.pipeline.embed import Embedder, embed, embed_texts, model_files_hash
+from silobridge.pipeline.store.cache import CACHE_SCHEMA, EmbeddingCache, cache_key
 
 from ..conftest import FIXTURES
 

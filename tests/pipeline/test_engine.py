@@ -21,8 +21,8 @@ from silobridge.errors import ConfigError
 from silobridge.pipeline.engine import Execution, LabelWorker, _workers
 from silobridge.pipeline.store import Store
 
+from ..commands.test_cli import _config
 from ..conftest import SAMPLE, TAXONOMY
-from ..test_cli import _config
 
 
 def _ray():
@@ -70,10 +70,10 @@ def test_ray_engine_writes_the_local_engines_rows(ray_job, sample_pipeline_store
 
 
 def test_ray_engine_gives_the_local_engines_report_tables(ray_job, sample_pipeline_store, tmp_path):
-    from silobridge.classifiers.taxonomy import load_taxonomy
-    from silobridge.pipeline.report import make_report
+    from silobridge.pipeline.report import run_report
+    from silobridge.taxonomy import load_taxonomy
 
-    local = make_report(sample_pipeline_store, taxonomy=load_taxonomy(TAXONOMY), out=tmp_path)
+    local = run_report(sample_pipeline_store, taxonomy=load_taxonomy(TAXONOMY), out=tmp_path)
     ray = ray_job.results["report"]
     assert ray_job.manifest["engine"] == "ray" and ray_job.manifest["outcome"] != "failed"
     names = sorted(p.name for p in (local.path / "tables").glob("*.parquet"))

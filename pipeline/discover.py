@@ -1,0 +1,589 @@
+"""The discover stage: themes nobody put in the taxonomy, with ids that stay put across runs.
+
+It looks at the units the classify stage left *unassigned* when a taxonomy is configured, at
+every unit when none is; only at what customers said (not the company's own turns in tickets,
+calls and chats, nor form prompts: :func:`~.voice.customer_voice`). The store keeps a theme
+registry (``themes``): every discovered theme ever, with its label, top terms, representative
+units, centroid and status, so that:
+
+* a **nightly run** (the default) keeps each unit's theme, assigns new units to the nearest
+  theme they fall inside (its radius), and clusters only what is left; new clusters whose
+  centroid matches an existing theme join it, the others become new themes;
+* a **rebuild** (``--rebuild``, the first run, or a new embedding model) clusters everything
+  again, then matches the new clusters to the registry's themes by centroid similarity (an
+  optimal one-to-one assignment above ``match_threshold``) and then by shared units, so a theme
+  keeps its id; an old theme whose units went into another theme is recorded as *merged* into
+  it, a new cluster made of units of a theme that lives on is recorded as *split* from it;
+* ids (``D0001``...) are never reused: retired and merged themes stay in the registry.
+
+What happened is in ``theme_events`` (created, merged, split, retired...), and each unit's theme
+in ``discovered``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy.optimize import linear_sum_assignment
+
+from .._version import __version__
+from ..classifiers.cluster import ThemeClusterer, assign, normalize, theme_radius
+from ..classifiers.keyphrases import ctfidf_terms, distinct_labels, noun_phrases, representatives
+from .nlp import load_pipeline
+from .store.schema import DISCOVERED, THEME_EVENTS, THEMES
+from .store.store import Store, StoreWriter, new_run_id
+from .voice import customer_voice
+
+log = logging.getLogger(__name__)
+
+ACTIVE = "active"
+
+
+@dataclass
+class Themes:
+    """Clusters of some texts described for people: what :func:`describe` returns."""
+
+    labels: dict[int, str]
+    terms: dict[int, list[str]]
+    representatives: dict[int, list[int]]
+
+
+def describe(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    centers: np.ndarray,
+    *,
+    keep: dict[int, str] | None = None,
+    fixed: dict[int, str] | None = None,
+    n_representatives: int = 5,
+    stop_words: Sequence[str] = (),
+) -> Themes:
+    """Label, top terms and representatives of each cluster ``>= 0`` of ``labels``.
+
+    Args:
+        keep: A cluster's previous automatic label, kept while it is still among the cluster's
+            five best candidates (labels do not flicker from run to run).
+        fixed: Labels people gave (renamed themes): kept as they are, and no other theme
+            takes them.
+        stop_words: More words no term starts or ends with (the company's own name).
+    """
+    scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words)
+    sizes = Counter(int(c) for c in labels if c >= 0)
+    phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
+    nps = noun_phrases(phrases, load_pipeline())
+    names = distinct_labels(scored, sizes, nps, keep=keep, fixed=fixed)
+    reps = {}
+    texts = list(texts)
+    for c in scored:
+        members = np.flatnonzero(labels == c)
+        picked = representatives(
+            vectors[members], [texts[i] for i in members], centers[c], k=n_representatives
+        )
+        reps[c] = [int(members[i]) for i in picked]
+    return Themes(
+        labels=names,
+        terms={c: [t for t, _ in scored[c][:10]] for c in scored},
+        representatives=reps,
+    )
+
+
+def match_centroids(
+    new: np.ndarray, old: np.ndarray, threshold: float
+) -> list[tuple[int, int, float]]:
+    """One-to-one pairs ``(new index, old index, similarity)`` maximising total cosine
+    similarity (Hungarian algorithm), keeping pairs at or above ``threshold``."""
+    if len(new) == 0 or len(old) == 0:
+        return []
+    sim = normalize(new) @ normalize(old).T
+    rows, cols = linear_sum_assignment(-sim)
+    return [
+        (int(r), int(c), float(sim[r, c]))
+        for r, c in zip(rows, cols, strict=True)
+        if sim[r, c] >= threshold
+    ]
+
+
+@dataclass
+class DiscoverResult:
+    """What :func:`run_discover` returns."""
+
+    assignments: pd.DataFrame
+    themes: pd.DataFrame
+    events: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+
+
+class DiscoverStage:
+    """Theme discovery's settings.
+
+    Args:
+        min_size: Smallest discovered theme (units).
+        match_threshold: Cosine similarity of centroids above which a cluster is the same
+            theme as a registered one.
+        seed: Random seed of the clustering.
+        clusterer: The clustering estimator (default :class:`ThemeClusterer`).
+        stop_words: Words that never start or end a label (the company's own names: every
+            customer says them).
+    """
+
+    def __init__(
+        self,
+        *,
+        min_size: int = 5,
+        match_threshold: float = 0.8,
+        seed: int = 0,
+        clusterer: ThemeClusterer | None = None,
+        stop_words: Sequence[str] = (),
+    ):
+        self.min_size = min_size
+        self.match_threshold = match_threshold
+        self.seed = seed
+        self.clusterer = clusterer
+        self.stop_words = tuple(stop_words)
+
+    def make_clusterer(self) -> ThemeClusterer:
+        if self.clusterer is not None:
+            return self.clusterer
+        return ThemeClusterer(min_size=self.min_size, random_state=self.seed)
+
+    def run(
+        self,
+        units: pd.DataFrame,
+        vectors: np.ndarray,
+        *,
+        registry: pd.DataFrame,
+        previous: pd.DataFrame,
+        rebuild: bool = False,
+        run_id: str = "",
+        model_id: str = "",
+    ) -> DiscoverResult:
+        """Assign ``units`` (with their ``vectors``) to themes, updating the ``registry``.
+
+        Args:
+            units: Candidate units: ``unit_id``, ``item_id``, ``source_name``, ``text``.
+            vectors: Their embeddings.
+            registry: The stored ``themes`` table (may be empty).
+            previous: The stored ``discovered`` table: each unit's theme so far.
+            rebuild: Cluster every unit again instead of adding to the themes.
+            run_id: This run's id (recorded on new and updated themes).
+            model_id: The embedding model (a change forces a rebuild).
+        """
+        # the clustering depends on the order of its input; the result must not (a store's file
+        # layout, a shuffled DataFrame): units are taken in unit id order
+        ids = units["unit_id"].to_numpy().astype(str)
+        if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():  # a copy only when needed
+            order = np.argsort(ids, kind="stable")
+            units = units.iloc[order].reset_index(drop=True)
+            vectors = np.asarray(vectors)[order]
+        X = normalize(vectors) if len(units) else np.empty((0, 384), np.float32)
+        plan = _Plan(self, registry.copy(), run_id, model_id)
+        active = plan.registry[plan.registry["status"] == ACTIVE]
+        stale_model = bool(len(active)) and set(active["model_id"]) != {model_id}
+        mode = "rebuild" if rebuild or not len(active) or stale_model else "incremental"
+        if mode == "rebuild":
+            labels, by = plan.rebuild(units, X, previous)
+        else:
+            labels, by = plan.incremental(units, X, previous)
+        return plan.finish(units, X, labels, by, mode=mode, stale_model=stale_model)
+
+
+class _Plan:
+    """One run's changes to the registry (internal to :class:`DiscoverStage`)."""
+
+    def __init__(self, stage: DiscoverStage, registry: pd.DataFrame, run_id: str, model_id: str):
+        self.stage = stage
+        self.registry = registry.reset_index(drop=True)
+        self.run_id = run_id
+        self.model_id = model_id
+        self.events: list[dict[str, Any]] = []
+        numbers = [int(t[1:]) for t in self.registry["theme_id"] if t[1:].isdigit()]
+        self.next_number = max(numbers, default=0) + 1
+
+    def new_id(self) -> str:
+        theme_id = f"D{self.next_number:04d}"
+        self.next_number += 1
+        return theme_id
+
+    def event(
+        self, event: str, theme_id: str, others: Sequence[str] = (), detail: str = ""
+    ) -> None:
+        self.events.append(
+            {"event": event, "theme_id": theme_id, "other_ids": list(others), "detail": detail}
+        )
+
+    def active(self) -> pd.DataFrame:
+        return self.registry[self.registry["status"] == ACTIVE]
+
+    # ------------------------------------------------------------------------------ modes
+
+    def incremental(
+        self, units: pd.DataFrame, X: np.ndarray, previous: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keep assignments, add new units to themes they fall inside, cluster the rest."""
+        active = self.active()
+        ids = active["theme_id"].tolist()
+        before = dict(zip(previous["unit_id"], previous["theme_id"], strict=True))
+        theme_of = np.array([before.get(u) for u in units["unit_id"]], dtype=object)
+        by = np.where(pd.notna(theme_of), "kept", "").astype(object)
+        stale = np.array([t not in ids for t in theme_of], dtype=bool)
+        theme_of[stale] = None
+        by[stale] = ""
+        todo = np.flatnonzero(pd.isna(theme_of))
+        if len(todo) and ids:
+            centers = np.stack([np.asarray(c, np.float32) for c in active["centroid"]])
+            nearest, _ = assign(X[todo], centers, active["radius"].to_numpy())
+            hit = nearest >= 0
+            theme_of[todo[hit]] = np.asarray(ids, dtype=object)[nearest[hit]]
+            by[todo[hit]] = "nearest"
+        residue = np.flatnonzero(pd.isna(theme_of))
+        if len(residue) >= 2 * self.stage.min_size:
+            clusterer = self.stage.make_clusterer().fit(X[residue])
+            found = clusterer.labels_
+            centers_new = clusterer.cluster_centers_
+            old_centers = (
+                np.stack([np.asarray(c, np.float32) for c in active["centroid"]])
+                if ids
+                else np.empty((0, X.shape[1]), np.float32)
+            )
+            pairs = {
+                n: ids[o]
+                for n, o, _ in match_centroids(centers_new, old_centers, self.stage.match_threshold)
+            }
+            for c in range(len(centers_new)):
+                members = residue[found == c]
+                theme_id = pairs.get(c) or self._create(f"{len(members)} units")
+                theme_of[members] = theme_id
+                by[members] = "cluster"
+        return theme_of, by
+
+    def rebuild(
+        self, units: pd.DataFrame, X: np.ndarray, previous: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster every unit, then give each cluster the id of the theme it continues."""
+        theme_of = np.full(len(units), None, dtype=object)
+        by = np.full(len(units), "", dtype=object)
+        if len(units) < max(2, self.stage.min_size):
+            self._retire_missing(set())
+            return theme_of, by
+        clusterer = self.stage.make_clusterer().fit(X)
+        found, centers = clusterer.labels_, clusterer.cluster_centers_
+        active = self.active()
+        old_ids = active["theme_id"].tolist()
+        same_model = set(active["model_id"]) == {self.model_id}
+        old_centers = (
+            np.stack([np.asarray(c, np.float32) for c in active["centroid"]])
+            if old_ids and same_model
+            else np.empty((0, X.shape[1]), np.float32)
+        )
+        match = {
+            n: old_ids[o]
+            for n, o, _ in match_centroids(centers, old_centers, self.stage.match_threshold)
+        }
+        # who each unit belonged to before: a second matching by shared units, and the record
+        # of merges and splits
+        before = dict(zip(previous["unit_id"], previous["theme_id"], strict=True))
+        old_of = np.array([before.get(u) for u in units["unit_id"]], dtype=object)
+        overlap: dict[int, Counter[str]] = {
+            c: Counter(t for t in old_of[found == c] if t in old_ids) for c in range(len(centers))
+        }
+        old_sizes = Counter(t for t in old_of if t in old_ids)
+        for c in range(len(centers)):
+            if c in match or not overlap[c]:
+                continue
+            old, shared = overlap[c].most_common(1)[0]
+            union = (found == c).sum() + old_sizes[old] - shared
+            if old not in match.values() and shared / union >= 0.5:
+                match[c] = old
+        for c in range(len(centers)):
+            members = np.flatnonzero(found == c)
+            if c in match:
+                theme_of[members] = match[c]
+            else:
+                parent = overlap[c].most_common(1)[0][0] if overlap[c] else ""
+                share = overlap[c][parent] / len(members) if parent else 0.0
+                if parent and parent in match.values() and share >= 0.5:
+                    theme_id = self._create(f"{len(members)} units", split_from=parent)
+                    self.event("split", parent, [theme_id], f"{overlap[c][parent]} units moved")
+                else:
+                    theme_id = self._create(f"{len(members)} units")
+                theme_of[members] = theme_id
+            by[members] = "cluster"
+        kept = set(match.values())
+        for old in old_ids:
+            if old in kept:
+                continue
+            went = Counter(
+                t for t, o in zip(theme_of, old_of, strict=True) if o == old and t is not None
+            )
+            target, n = went.most_common(1)[0] if went else (None, 0)
+            if target is not None and n >= 0.5 * old_sizes[old] and target in kept:
+                self._set(old, status="merged", merged_into=target)
+                self.event("merged", target, [old], f"{n} of {old_sizes[old]} units")
+        self._retire_missing(set(t for t in theme_of if t is not None))
+        return theme_of, by
+
+    # ---------------------------------------------------------------------------- helpers
+
+    def _create(self, detail: str, *, split_from: str | None = None) -> str:
+        theme_id = self.new_id()
+        row = {
+            "theme_id": theme_id,
+            "label": "",
+            "label_source": "auto",
+            "terms": [],
+            "representatives": [],
+            "size": 0,
+            "status": ACTIVE,
+            "merged_into": None,
+            "split_from": split_from,
+            "promoted_to": None,
+            "radius": 0.0,
+            "centroid": [],
+            "model_id": self.model_id,
+            "first_run_id": self.run_id,
+            "last_run_id": self.run_id,
+        }
+        self.registry = pd.concat([self.registry, pd.DataFrame([row])], ignore_index=True)
+        self.event("created", theme_id, [split_from] if split_from else [], detail)
+        return theme_id
+
+    def _set(self, theme_id: str, **values: Any) -> None:
+        (at,) = self.registry.index[self.registry["theme_id"] == theme_id]
+        for key, value in {**values, "last_run_id": self.run_id}.items():
+            if self.registry[key].dtype != object:
+                self.registry[key] = self.registry[key].astype(object)
+            self.registry.at[at, key] = value
+
+    def _retire_missing(self, alive: set[str]) -> None:
+        for theme_id in self.active()["theme_id"]:
+            if theme_id not in alive:
+                self._set(theme_id, status="retired")
+                self.event("retired", theme_id, detail="no units left")
+
+    def finish(
+        self,
+        units: pd.DataFrame,
+        X: np.ndarray,
+        theme_of: np.ndarray,
+        by: np.ndarray,
+        *,
+        mode: str,
+        stale_model: bool,
+    ) -> DiscoverResult:
+        """Centroids, radii, labels and representatives of the active themes; the tables."""
+        self._retire_missing(set(t for t in theme_of if t is not None))
+        active = self.active()
+        ids = active["theme_id"].tolist()
+        index = {t: i for i, t in enumerate(ids)}
+        labels = np.array([index.get(t, -1) if t else -1 for t in theme_of], dtype=np.int64)
+        clusterer = self.stage.make_clusterer()
+        centers, radius = _centroids(X, labels, len(ids), clusterer)
+        sim_to_own = np.where(
+            labels >= 0, np.einsum("ij,ij->i", X, centers[np.maximum(labels, 0)]), np.nan
+        )
+        themes = self._describe(units, X, labels, centers, active, index)
+        unit_ids = units["unit_id"].to_numpy()
+        for i, theme_id in enumerate(ids):
+            self._set(
+                theme_id,
+                label=themes.labels.get(i, theme_id),
+                terms=themes.terms.get(i, []),
+                representatives=[str(unit_ids[j]) for j in themes.representatives.get(i, [])],
+                size=int((labels == i).sum()),
+                radius=round(float(radius[i]), 6),
+                centroid=centers[i].tolist(),
+                model_id=self.model_id,
+            )
+        assignments = pd.DataFrame(
+            {
+                "unit_id": unit_ids,
+                "item_id": units["item_id"].to_numpy(),
+                "source_name": units["source_name"].to_numpy(),
+                "theme_id": [t if t else None for t in theme_of],
+                "similarity": np.round(sim_to_own, 4),
+                "assigned_by": [b or "unassigned" for b in by],
+                "algorithm": clusterer.algorithm,
+                "run_id": self.run_id,
+            }
+        )
+        stats = self._stats(
+            assignments, n_units=len(units), n_themes=len(ids), mode=mode, stale_model=stale_model
+        )
+        events = pd.DataFrame(self.events, columns=["event", "theme_id", "other_ids", "detail"])
+        return DiscoverResult(assignments, self.registry, events, stats)
+
+    def _describe(
+        self,
+        units: pd.DataFrame,
+        X: np.ndarray,
+        labels: np.ndarray,
+        centers: np.ndarray,
+        active: pd.DataFrame,
+        index: dict[str, int],
+    ) -> Themes:
+        """Labels, terms and representatives of the active themes (numbered as in ``index``),
+        keeping automatic labels that still fit and every label people gave."""
+        auto = active[active["label_source"] == "auto"]
+        user = active[active["label_source"] == "user"]
+        return describe(
+            units["text"].tolist(),
+            X,
+            labels,
+            centers,
+            keep={index[t]: lab for t, lab in zip(auto["theme_id"], auto["label"], strict=True)},
+            fixed={index[t]: lab for t, lab in zip(user["theme_id"], user["label"], strict=True)},
+            stop_words=self.stage.stop_words,
+        )
+
+    def _stats(
+        self,
+        assignments: pd.DataFrame,
+        *,
+        n_units: int,
+        n_themes: int,
+        mode: str,
+        stale_model: bool,
+    ) -> dict[str, Any]:
+        """The run's counts: units assigned and not, themes, and this run's events."""
+        n = n_units
+        unassigned = int(assignments["theme_id"].isna().sum())
+        counts = Counter(e["event"] for e in self.events)
+        return {
+            "mode": mode,
+            "stale_model": stale_model,
+            "units": n,
+            "assigned": n - unassigned,
+            "unassigned": unassigned,
+            "unassigned_share": round(unassigned / n, 4) if n else 0.0,
+            "themes": n_themes,
+            "new_themes": counts["created"],
+            "merged": counts["merged"],
+            "split": counts["split"],
+            "retired": counts["retired"],
+            "assigned_by": dict(Counter(assignments["assigned_by"])),
+        }
+
+
+def _centroids(
+    X: np.ndarray, labels: np.ndarray, n_themes: int, clusterer: ThemeClusterer
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each theme's normalised mean vector and its radius (``labels`` numbers the themes)."""
+    centers = np.zeros((n_themes, X.shape[1] if X.ndim == 2 else 384), np.float32)
+    radius = np.zeros(n_themes)
+    for i in range(n_themes):
+        members = X[labels == i]
+        centers[i] = normalize(members.mean(axis=0, keepdims=True))[0]
+        radius[i] = theme_radius(members @ centers[i], clusterer)
+    return centers, radius
+
+
+def append_events(writer: StoreWriter, events: pd.DataFrame, *, at: datetime) -> None:
+    """Add ``events`` (``event``, ``theme_id``, ``other_ids``, ``detail``) of the writer's run
+    to the ``theme_events`` table."""
+    if not len(events):
+        return
+    new = events.assign(run_id=writer.run_id, at=at)[THEME_EVENTS.names]
+    writer.replace_all(
+        "theme_events",
+        pa.concat_tables(
+            [
+                writer.read("theme_events").cast(THEME_EVENTS),
+                pa.Table.from_pandas(new, preserve_index=False).cast(THEME_EVENTS),
+            ]
+        ),
+    )
+
+
+def candidates(store: Store) -> tuple[pd.DataFrame, str]:
+    """The units theme discovery looks at, and why: the classify stage's unassigned units when
+    a taxonomy labelled them, every unit otherwise; never the company's own turns in
+    conversations (:func:`~.voice.customer_voice`)."""
+    columns = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
+    units = store.units(columns=[*columns, "role", "channel"])
+    units = units[customer_voice(units)].drop(columns=["role", "channel"])
+    units = units.sort_values("unit_id", kind="stable")  # the order the stage takes them in
+    labelled = store.read("classified", columns=["unit_id", "theme"]).to_pandas()
+    if len(labelled):
+        open_ids = set(labelled.loc[labelled["theme"].isna(), "unit_id"])
+        unlabelled = ~units["unit_id"].isin(set(labelled["unit_id"]))
+        units = units[units["unit_id"].isin(open_ids) | unlabelled]
+        return units.reset_index(drop=True), "unassigned by the taxonomy"
+    return units.reset_index(drop=True), "all units (no taxonomy labels)"
+
+
+def run_discover(
+    store: Store | str | Path,
+    *,
+    stage: DiscoverStage | None = None,
+    rebuild: bool = False,
+    retention_days: int = 30,
+    config_hash: str = "",
+    run_id: str | None = None,
+) -> DiscoverResult:
+    """Discover themes among the store's units, as one run (see the module's docstring)."""
+    stage = stage or DiscoverStage()
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    run_id = run_id or new_run_id(now)
+    if not isinstance(store, Store):
+        store = Store.open(store)
+    with store.writing(run_id) as writer:
+        t0 = time.perf_counter()
+        units, scope = candidates(store)
+        vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
+        registry = store.read("themes").to_pandas()
+        previous = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()
+        model_ids = sorted(set(units["model_id"])) if len(units) else []
+        read_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = stage.run(
+            units,
+            vectors,
+            registry=registry,
+            previous=previous,
+            rebuild=rebuild,
+            run_id=run_id,
+            model_id=",".join(model_ids),
+        )
+        result.timings.update(read=read_s, discover=time.perf_counter() - t0)
+        result.stats["scope"] = scope
+        writer.replace_all(
+            "discovered",
+            pa.Table.from_pandas(result.assignments, preserve_index=False).cast(DISCOVERED)
+            if len(result.assignments)
+            else DISCOVERED.empty_table(),
+        )
+        writer.replace_all(
+            "themes", pa.Table.from_pandas(result.themes[THEMES.names], preserve_index=False)
+        )
+        append_events(writer, result.events, at=now)
+        writer.vacuum(retention_days)
+        result.timings["total"] = time.perf_counter() - started
+        result.run_id = run_id
+        writer.commit(
+            {
+                "kind": "discover",
+                "silobridge_version": __version__,
+                "started_at": now.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "outcome": "ok",
+                "config_hash": config_hash,
+                "counts": {k: v for k, v in result.stats.items() if not isinstance(v, dict)},
+                "stats": result.stats,
+                "timings": {k: round(v, 3) for k, v in result.timings.items()},
+            }
+        )
+    return result

@@ -1,0 +1,419 @@
+"""Ingest, one source: run its connector and turn each record into an ``items`` row, a
+quarantine row or a count (see :mod:`.stage` for the run around it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...config import SourceConfig
+from ...errors import ConfigError, ConnectorError
+from ...extractors.base import CHANNELS, ROLES, Part, Record, Rejected, Skipped, normalize_function
+from ...extractors.files import clip_raw
+from ...extractors.registry import Checkpoint, ConnectorSpec, get_connector, iter_input_files
+from ...extractors.text import clean_text
+from ..store import schema
+
+log = logging.getLogger(__name__)
+
+OnBadRecord = Literal["quarantine", "raise"]
+ProgressFn = Callable[[str, int], None]
+_UNDECODABLE = re.compile(r"[\ud800-\udfff]")
+_CHUNK = 5000  # rows buffered as Python dicts before they become an Arrow table
+
+
+@dataclass
+class SourceCounts:
+    """What happened to one source's records in one run."""
+
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    files_read: int = 0
+    files_unchanged: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, other: SourceCounts) -> None:
+        for name, value in asdict(other).items():
+            if name == "skipped_reasons":
+                self.skipped_reasons = dict(Counter(self.skipped_reasons) + Counter(value))
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+class SourceRun:
+    """Reads one source in one run and classifies its records against the store."""
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        run_id: str,
+        now: datetime,
+        on_bad_record: OnBadRecord,
+        progress: ProgressFn | None,
+    ):
+        self.source = source
+        self.spec: ConnectorSpec = get_connector(source.connector)
+        self.run_id = run_id
+        self.now = now
+        self.on_bad_record = on_bad_record
+        self.progress = progress
+        self.counts = SourceCounts()
+        self.quarantine_rows: list[dict[str, Any]] = []
+        self.file_rows: list[dict[str, Any]] = []
+        # Rows are buffered in Arrow chunks; only (native_id, updated_at, hash) stay in Python.
+        self._chunks: list[pa.Table] = []
+        self._buffer: list[dict[str, Any]] = []
+        self._keys: list[tuple[str, datetime | None, str]] = []
+        self._skipped: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------------------ reading
+
+    def run(self, files_state: dict[tuple[str, str], dict[str, Any]], *, full: bool) -> None:
+        source = self.source
+        if self.spec.layout == "database":
+            self._run_database(files_state, full=full)
+            self.counts.skipped_reasons = dict(sorted(self._skipped.items()))
+            return
+        if self.spec.layout == "files":
+            units = iter_input_files(self.spec, source.path)
+        else:
+            units = [source.path]
+        config_hash = source.config_hash()
+        for unit in units:
+            display = source.display_path(unit)
+            fingerprint = file_fingerprint(unit, self.spec)
+            previous = files_state.get((source.name, display))
+            if (
+                not full
+                and previous is not None
+                and previous["config_hash"] == config_hash
+                and previous["sha256"] == fingerprint["sha256"]
+            ):
+                self.counts.files_unchanged += 1
+                continue
+            records_before = self.counts.read
+            self._read_unit((unit,), str(unit))
+            self.counts.files_read += 1
+            self.file_rows.append(
+                {
+                    "source_name": source.name,
+                    "source_path": display,
+                    **fingerprint,
+                    "config_hash": config_hash,
+                    "records": self.counts.read - records_before,
+                    "run_id": self.run_id,
+                    "read_at": self.now,
+                }
+            )
+        self.counts.skipped_reasons = dict(sorted(self._skipped.items()))
+
+    def _run_database(
+        self, files_state: dict[tuple[str, str], dict[str, Any]], *, full: bool
+    ) -> None:
+        """Read a database source, from the state its last run stored (everything with ``full``)."""
+        source = self.source
+        where = str(source.path)  # a sql: pseudo path; the URL, password and all, stays out
+        config_hash = source.config_hash()
+        previous = files_state.get((source.name, where))
+        state = None
+        if not full and previous is not None and previous["config_hash"] == config_hash:
+            state = previous["sha256"] or None
+        records_before = self.counts.read
+        checkpoint = self._read_unit((source.url, state), where)
+        self.counts.files_read += 1
+        if checkpoint is None:  # the read broke off: keep the last run's state
+            return
+        self.file_rows.append(
+            {
+                "source_name": source.name,
+                "source_path": where,
+                "size": 0,
+                "mtime_ns": 0,
+                "sha256": checkpoint.token or "",  # the cursor's high-water mark
+                "config_hash": config_hash,
+                "records": self.counts.read - records_before,
+                "run_id": self.run_id,
+                "read_at": self.now,
+            }
+        )
+
+    def _read_unit(self, args: tuple[Any, ...], path: str) -> Checkpoint | None:
+        """Run the connector on ``args``; ``path`` names what it reads in errors and logs."""
+        options = self.source.options
+        produced = 0
+        checkpoint = None
+        try:
+            for out in self.spec.read(*args, **options):
+                produced += 1
+                if isinstance(out, Checkpoint):
+                    checkpoint = out
+                    continue
+                if isinstance(out, Skipped):
+                    self.counts.skipped += 1
+                    self._skipped[out.reason] += 1
+                    continue
+                self.counts.read += 1
+                if isinstance(out, Record):
+                    row = _to_row(out, self.source, self.spec, self.run_id, self.now)
+                    if isinstance(row, Rejected):
+                        self._reject(row)
+                    else:
+                        self._add(row)
+                elif isinstance(out, Rejected):
+                    self._reject(out)
+                else:
+                    raise TypeError(f"connector yielded {type(out).__name__}")
+                if self.progress and self.counts.read % 500 == 0:
+                    self.progress(self.source.name, self.counts.read)
+        except ConfigError as e:  # say which source's settings are wrong
+            raise ConfigError(str(e), key=f"sources.{self.source.name}") from e
+        except ConnectorError:
+            raise
+        except Exception as e:  # a connector bug must not lose the rest of the run
+            # No traceback: exception messages can quote record content (personal data).
+            # The raw records stay reproducible from the export and the quarantine row.
+            log.error(
+                "connector %s failed on %s (%s) after %d records",
+                self.spec.name,
+                self.source.display_path(Path(path)),
+                type(e).__name__,
+                produced,
+            )
+            self.counts.read += 1
+            checkpoint = None
+            unit = "rows" if self.spec.layout == "database" else "file"
+            self._reject(
+                Rejected(
+                    path,
+                    f"{unit}, after {produced} records",
+                    f"connector {self.spec.name!r} failed ({type(e).__name__}); the rest of "
+                    f"this {'read' if unit == 'rows' else 'file'} was not read. This is a bug: "
+                    "please report it",
+                )
+            )
+        if self.progress:
+            self.progress(self.source.name, self.counts.read)
+        return checkpoint
+
+    def _reject(self, rejected: Rejected) -> None:
+        path = self.source.display_path(Path(rejected.path)) if rejected.path else ""
+        if self.on_bad_record == "raise":
+            raise ConnectorError(rejected.reason, path=path, locator=rejected.locator)
+        self.counts.quarantined += 1
+        raw = clip_raw(rejected.raw or "")
+        self.quarantine_rows.append(
+            {
+                "quarantine_id": _hash(
+                    [self.source.name, path, rejected.locator, rejected.reason, raw]
+                ),
+                "source": self.spec.name,
+                "source_name": self.source.name,
+                "source_path": path,
+                "locator": rejected.locator,
+                "reason": rejected.reason,
+                "raw": raw,
+                "first_run_id": self.run_id,
+                "last_run_id": self.run_id,
+                "first_seen_at": self.now,
+                "last_seen_at": self.now,
+            }
+        )
+
+    def _add(self, row: dict[str, Any]) -> None:
+        self._keys.append((row["native_id"], row["updated_at"], row["record_hash"]))
+        self._buffer.append(row)
+        if len(self._buffer) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._chunks.append(pa.Table.from_pylist(self._buffer, schema=schema.ITEMS))
+            self._buffer = []
+
+    # ---------------------------------------------------------------------------- deciding
+
+    @property
+    def has_records(self) -> bool:
+        return bool(self._keys)
+
+    def rows_to_write(self, existing: dict[str, tuple[datetime | None, str]]) -> list[pa.Table]:
+        """Classify the run's records against the stored ones; return the rows to write."""
+        self._flush()
+        # The newest occurrence of each native id in this run wins; ties go to the later one.
+        winner: dict[str, int] = {}
+        for position, (native_id, updated_at, _) in enumerate(self._keys):
+            best = winner.get(native_id)
+            if best is None or _ts(updated_at) >= _ts(self._keys[best][1]):
+                winner[native_id] = position
+        self.counts.duplicate += len(self._keys) - len(winner)
+        keep = [False] * len(self._keys)
+        for native_id, position in winner.items():
+            _, updated_at, record_hash = self._keys[position]
+            stored = existing.get(native_id)
+            if stored is None:
+                self.counts.new += 1
+                keep[position] = True
+            elif stored[1] == record_hash or _ts(updated_at) < _ts(stored[0]):
+                self.counts.unchanged += 1  # identical, or an older version of a stored record
+            else:
+                self.counts.updated += 1
+                keep[position] = True
+        tables, offset = [], 0
+        for chunk in self._chunks:
+            mask = pa.array(keep[offset : offset + chunk.num_rows], type=pa.bool_())
+            offset += chunk.num_rows
+            if pc.any(mask).as_py():
+                tables.append(chunk.filter(mask))
+        self._chunks = []
+        return tables
+
+
+def _parts(record: Record) -> list[dict[str, Any]] | str:
+    """The record's non-empty parts as ``items.parts`` rows, or why one is invalid."""
+    parts: list[dict[str, Any]] = []
+    for i, part in enumerate(record.parts or []):
+        if not isinstance(part, Part):
+            return f"part {i + 1} is not a Part"
+        if part.role not in ROLES:
+            return f"part {i + 1}: role {part.role!r} is not one of {', '.join(ROLES)}"
+        if part.timestamp is not None and part.timestamp.tzinfo is None:
+            return f"part {i + 1}: timestamp has no time zone"
+        text = clean_text(part.text or "")
+        if text:
+            parts.append(
+                {
+                    "speaker": part.speaker,
+                    "role": part.role,
+                    "timestamp": part.timestamp,
+                    "text": text,
+                }
+            )
+    return parts
+
+
+def _to_row(
+    record: Record, source: SourceConfig, spec: ConnectorSpec, run_id: str, now: datetime
+) -> dict[str, Any] | Rejected:
+    """Validate and normalise a connector's record into an ``items`` row."""
+    path = record.path
+
+    def reject(reason: str) -> Rejected:
+        return Rejected(path, record.locator, reason, record.raw)
+
+    native_id = str(record.native_id or "").strip()
+    if not native_id:
+        return reject("missing native id")
+    parts = _parts(record)
+    if isinstance(parts, str):
+        return reject(parts)
+    text = clean_text(record.text or "") or "\n".join(p["text"] for p in parts)
+    if not text:
+        return reject("empty text")
+    title = clean_text(record.title or "") or None
+    try:
+        function = normalize_function(record.function) or source.function
+    except ValueError as e:
+        return reject(str(e))
+    channel = record.channel or source.channel or spec.channel
+    if channel is None:
+        return reject("no channel: set `channel` in the source's config or map a channel column")
+    if channel not in CHANNELS:
+        return reject(f"unknown channel {channel[:40]!r}; expected one of {', '.join(CHANNELS)}")
+    for name in ("created_at", "updated_at"):
+        value = getattr(record, name)
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            return reject(f"{name}: not a timezone-aware timestamp")
+    created_at = record.created_at.astimezone(UTC) if record.created_at else None
+    updated_at = record.updated_at.astimezone(UTC) if record.updated_at else created_at
+    account = str(record.account).strip() or None if record.account is not None else None
+    try:
+        metadata = json.dumps(
+            record.metadata or {}, sort_keys=True, ensure_ascii=False, default=str
+        )
+    except (TypeError, ValueError):
+        return reject("metadata is not JSON-serialisable")
+    if any(_UNDECODABLE.search(s) for s in (text, title or "", account or "", metadata, native_id)):
+        return reject("text holds bytes that are not valid in the file's encoding; set `encoding`")
+    content = {
+        "title": title,
+        "text": text,
+        "parts": parts,
+        "account": account,
+        "function": function,
+        "channel": channel,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "metadata": metadata,
+    }
+    return {
+        "item_id": item_id(source.name, native_id),
+        "source": spec.name,
+        "source_name": source.name,
+        "source_path": source.display_path(Path(path)) if path else "",
+        "native_id": native_id,
+        **content,
+        "raw": clip_raw(record.raw or ""),
+        "record_hash": _hash(content),
+        "ingested_at": now,
+        "run_id": run_id,
+    }
+
+
+def file_fingerprint(unit: Path, spec: ConnectorSpec) -> dict[str, Any]:
+    """Size, newest mtime and content hash of a file, or of all files under a folder.
+
+    A database has none (its state is the cursor's mark): zeros and an empty hash.
+    """
+    if spec.layout == "database":
+        return {"size": 0, "mtime_ns": 0, "sha256": ""}
+    files = [unit] if unit.is_file() else sorted(p for p in unit.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    size = mtime = 0
+    for path in files:
+        stat = path.stat()
+        size += stat.st_size
+        mtime = max(mtime, stat.st_mtime_ns)
+        if unit.is_dir():
+            digest.update(path.relative_to(unit).as_posix().encode() + b"\0")
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+    return {"size": size, "mtime_ns": mtime, "sha256": digest.hexdigest()}
+
+
+def _ts(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else float("-inf")
+
+
+def item_id(source_name: str, native_id: str) -> str:
+    """An item's id: the same for the same record of the same source, whatever its content."""
+    return _hash([source_name, native_id], 32)
+
+
+def _hash(payload: Any, length: int = 32) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_json_default)
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:length]
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,64 @@
+"""The word lists person-name redaction checks against: the allow list and the lexicon.
+
+* :func:`allow_terms` and :func:`allow_list_pattern`: names that are never persons (gazetteer,
+  accounts), with the vendor names inside product phrases ("Okta login" allows "Okta"), as one
+  whole-word pattern;
+* :func:`lexicon`: the English words of the installed spaCy model's rule lemmatizer (WordNet),
+  which tell a common verb, adjective or adverb ("Mark", "Will") from a noun.
+
+:mod:`.redact_names` re-exports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+
+def lexicon(nlp: Any) -> dict[str, str]:
+    """English words the pipeline's rule lemmatizer knows (its ``lemma_index``, WordNet).
+
+    A word maps to ``"common"`` when it is a verb, adjective or adverb, else to ``"noun"``:
+    WordNet lists many first and last names as nouns ("Lucas", "Dana"), few as verbs
+    ("Will", "Mark"). Empty when the pipeline has no such table.
+    """
+    if "lemmatizer" not in nlp.pipe_names:
+        return {}
+    lookups = getattr(nlp.get_pipe("lemmatizer"), "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_index"):
+        return {}
+    index = lookups.get_table("lemma_index")
+    words = dict.fromkeys(index.get("noun", ()), "noun")
+    for pos in ("verb", "adj", "adv"):
+        words.update(dict.fromkeys(index.get(pos, ()), "common"))
+    return words
+
+
+def allow_terms(allow_list: Iterable[str]) -> list[str]:
+    """The allow list, plus the product names inside entries like "Salesforce integration".
+
+    A run of capitalised words followed by lower-case ones ("Okta login", "Slack alerts",
+    "BigQuery connector") names a product by its vendor, which is a product name alone too.
+    All-capitalised entries ("Acme Logistics") are not split: a customer's name can hold a
+    person's ("Morgan Stanley").
+    """
+    terms = {a.strip() for a in allow_list if a and a.strip()}
+    for term in list(terms):
+        words = term.split()
+        n = 0
+        while n < len(words) and not words[n][0].islower():
+            n += 1
+        if 0 < n < len(words) and all(w[0].islower() for w in words[n:]):
+            terms.add(" ".join(words[:n]))
+    return sorted(terms, key=len, reverse=True)
+
+
+def allow_list_pattern(allow_list: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive whole-word pattern for the allow list (longest names first)."""
+    terms = allow_terms(allow_list)
+    if not terms:
+        return None
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE
+    )
