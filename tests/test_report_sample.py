@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import silobridge
-from silobridge.classifiers.taxonomy import load_taxonomy
-from silobridge.pipeline.report import make_report
+from silobridge.pipeline.report import run_report
+from silobridge.taxonomy import load_taxonomy
 
 from .conftest import ROOT, SAMPLE
 
@@ -27,7 +27,7 @@ def sample(sample_pipeline_store, tmp_path_factory):
     taxonomy = load_taxonomy(SAMPLE.parent / "taxonomy.yaml")
     out = tmp_path_factory.mktemp("sample-reports")
     store = silobridge.open_store(sample_pipeline_store)
-    return store, make_report(store, taxonomy=taxonomy, out=out)
+    return store, run_report(store, taxonomy=taxonomy, out=out)
 
 
 def _rank(sample, theme: str, function: str) -> int | None:
@@ -43,15 +43,7 @@ def _rank(sample, theme: str, function: str) -> int | None:
         ("sso_saml_login_failures", "Support"),
         ("onboarding_training_gaps", "Success"),
         ("confusing_pricing_page", "Marketing"),
-        pytest.param(
-            "competitor_discount",
-            "Sales",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="ranks 7th: Sales calls' small talk (only Sales has calls) forms "
-                "discovered themes that are as exclusive and larger",
-            ),
-        ),
+        ("competitor_discount", "Sales"),
     ],
 )
 def test_planted_blind_spot_is_in_its_functions_top_5(sample, theme, function):
