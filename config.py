@@ -52,6 +52,7 @@ file, the key and what would be valid.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import tomllib
@@ -60,9 +61,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import ConfigError
-from .extractors.base import CHANNELS, normalize_function
+from .extractors.base import CHANNELS, FUNCTIONS, normalize_function
+from .extractors.files import Limits
 from .extractors.registry import get_connector
 from .extractors.sql import check_database_url, mask_url, sqlite_url
+from .extractors.values import check_zone
 
 DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
@@ -72,7 +75,16 @@ _UNDERSTAND_KEYS = ("taxonomy",)  # the older place of [taxonomy] path
 _TAXONOMY_KEYS = ("path",)
 _EMBED_KEYS = ("model", "batch_size")
 _DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
-_TOP_KEYS = ("store", "understand", "embed", "discover", "execution", "sources", "taxonomy")
+_TOP_KEYS = (
+    "store",
+    "understand",
+    "embed",
+    "discover",
+    "execution",
+    "limits",
+    "sources",
+    "taxonomy",
+)
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
@@ -181,6 +193,8 @@ class SourceConfig:
         enabled: Disabled sources are listed but not ingested.
         url: A database source's SQLAlchemy URL, password included: never log or store it,
             show :attr:`display_url`.
+        config_path: The ``silobridge.toml`` it was read from (``None`` when it was given on
+            the command line), for errors found later (a connector that refuses an option).
     """
 
     name: str
@@ -192,6 +206,7 @@ class SourceConfig:
     base_dir: Path = field(default_factory=Path.cwd)
     enabled: bool = True
     url: str | None = field(default=None, repr=False)
+    config_path: str | None = field(default=None, compare=False)
 
     @property
     def display_url(self) -> str | None:
@@ -240,6 +255,8 @@ class Config:
     discover: dict[str, Any] = field(default_factory=dict)
     #: Where the row-wise stages run; not part of :meth:`config_hash` (same results).
     execution: Execution = LOCAL
+    #: How big and deep one record may be (``[limits]``): the readers reject larger ones.
+    limits: Limits = field(default_factory=Limits)
 
     def config_hash(self) -> str:
         return _hash(
@@ -249,6 +266,7 @@ class Config:
                 "taxonomy": str(self.taxonomy) if self.taxonomy else None,
                 "embed": [self.embed_model, self.embed_batch_size],
                 "discover": self.discover,
+                "limits": vars(self.limits),
             }
         )
 
@@ -296,7 +314,20 @@ def load_config(path: str | Path) -> Config:
         embed_batch_size=batch_size,
         discover=_discover_settings(data, where),
         execution=Execution.from_table(execution_table, where=where),
+        limits=_limits(data, where),
     )
+
+
+def _limits(data: dict[str, Any], where: str) -> Limits:
+    """``[limits]``: each key a whole number >= 1 (see :class:`~.extractors.files.Limits`)."""
+    names = tuple(Limits.__dataclass_fields__)
+    table = _table(data, "limits", names, where)
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"must be a whole number >= 1; got {value!r}", path=where, key=f"limits.{key}"
+            )
+    return Limits(**table)
 
 
 def _store_settings(data: dict[str, Any], base: Path, where: str) -> tuple[Path, int]:
@@ -329,7 +360,7 @@ def _taxonomy_path(data: dict[str, Any], base: Path, where: str) -> Path | None:
     value = table.get("path", understand.get("taxonomy"))
     if value is None:
         return None
-    taxonomy = (base / _str(value, where, key)).resolve()
+    taxonomy = _resolve(base, _str(value, where, key), where, key)
     if not taxonomy.is_file():
         raise ConfigError(f"file does not exist: {taxonomy}", path=where, key=key)
     return taxonomy
@@ -387,7 +418,11 @@ def _sources(data: dict[str, Any], base: Path, where: str) -> dict[str, SourceCo
 def make_source(
     name: str, body: dict[str, Any], *, base_dir: Path, config_path: str | None = None
 ) -> SourceConfig:
-    """Validate one source's settings (from a config file or from CLI arguments)."""
+    """Validate one source's settings (from a config file or from CLI arguments).
+
+    Raises:
+        ConfigError: with ``path=config_path`` and the source's key, whatever is wrong.
+    """
     key = f"sources.{name}"
     if not name or not all(c.isalnum() or c in "_-" for c in name):
         raise ConfigError(
@@ -395,8 +430,9 @@ def make_source(
         )
     if "connector" not in body:
         raise ConfigError("missing 'connector'", path=config_path, key=key)
+    connector = _str(body["connector"], config_path, f"{key}.connector")
     try:
-        spec = get_connector(_str(body["connector"], config_path, f"{key}.connector"))
+        spec = get_connector(connector)
     except ConfigError as e:
         raise ConfigError(str(e), path=config_path, key=f"{key}.connector") from None
     url = None
@@ -415,12 +451,17 @@ def make_source(
         source_path = _existing(body, base_dir, config_path, key)
     try:
         function = normalize_function(body.get("function"))
-    except ValueError as e:
-        raise ConfigError(str(e), path=config_path, key=f"{key}.function") from None
+    except ValueError:  # the record-safe message leaves the value out; a config's may show it
+        raise ConfigError(
+            f"unknown function {str(body['function'])[:40]!r}; expected one of "
+            f"{', '.join(FUNCTIONS)}",
+            path=config_path,
+            key=f"{key}.function",
+        ) from None
     channel = body.get("channel")
     if channel is not None and channel not in CHANNELS:
         raise ConfigError(
-            f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}",
+            f"unknown channel {str(channel)[:40]!r}; expected one of {', '.join(CHANNELS)}",
             path=config_path,
             key=f"{key}.channel",
         )
@@ -452,6 +493,7 @@ def make_source(
                 path=config_path,
                 key=f"{key}.{option}",
             )
+    _check_common_options(options, config_path, key)
     return SourceConfig(
         name=name,
         connector=spec.name,
@@ -462,11 +504,36 @@ def make_source(
         base_dir=base_dir,
         enabled=enabled,
         url=url,
+        config_path=config_path,
     )
 
 
+def _check_common_options(options: dict[str, Any], config_path: str | None, key: str) -> None:
+    """Options many connectors share, checked now so that the error names this file (the
+    connector would find them only when it runs)."""
+    tz = options.get("tz")
+    if isinstance(tz, str):
+        try:
+            check_zone(tz)
+        except ConfigError as e:
+            raise ConfigError(str(e), path=config_path, key=f"{key}.tz") from None
+    encoding = options.get("encoding")
+    if isinstance(encoding, str):
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(
+                f"unknown encoding {encoding[:40]!r}; use a Python codec name such as 'utf-8', "
+                "'utf-8-sig', 'cp1252' or 'latin-1'",
+                path=config_path,
+                key=f"{key}.encoding",
+            ) from None
+
+
 def _existing(body: dict[str, Any], base_dir: Path, config_path: str | None, key: str) -> Path:
-    source_path = (base_dir / _str(body["path"], config_path, f"{key}.path")).resolve()
+    source_path = _resolve(
+        base_dir, _str(body["path"], config_path, f"{key}.path"), config_path, f"{key}.path"
+    )
     if not source_path.exists():
         raise ConfigError(
             f"path does not exist: {source_path}", path=config_path, key=f"{key}.path"
@@ -538,9 +605,19 @@ def _check_keys(data: dict[str, Any], known: tuple[str, ...], where: str, prefix
             )
 
 
+def _resolve(base: Path, value: str, where: str | None, key: str) -> Path:
+    """``value`` as an absolute path (relative to ``base``)."""
+    try:
+        return (base / value).resolve()
+    except (OSError, ValueError, RuntimeError) as e:  # a NUL byte, a symlink loop
+        raise ConfigError(f"not a usable path ({e})", path=where, key=key) from None
+
+
 def _str(value: Any, where: str | None, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"must be a non-empty string; got {value!r}", path=where, key=key)
+    if "\0" in value:
+        raise ConfigError("must not contain a NUL character", path=where, key=key)
     return value
 
 

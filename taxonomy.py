@@ -22,7 +22,8 @@ Format (``docs/taxonomy.md``)::
 
 Every error names the file, the line and the entry: ``taxonomy.yaml:42: themes[1].children[0]:
 duplicate id 'sso' (first at line 30)``. Ids are what labels refer to, so a theme renamed keeps
-its id and its history.
+its id and its history. The YAML is read safely and without aliases (``*name``, which can make a
+small file expand without bound): one is an error at its line.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .extractors.text import SafeYAMLLoader
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FUNCTION_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]*$")
@@ -132,8 +134,11 @@ class Taxonomy:
 # ----------------------------------------------------------------------------------- loading
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that records the line of every mapping (as key ``__line__``)."""
+class _LineLoader(SafeYAMLLoader):
+    """A YAML loader that records the line of every mapping (as key ``__line__``).
+
+    Safe, without aliases: a taxonomy file that uses one (``*name``) is refused at its line.
+    """
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -151,7 +156,7 @@ class _Checker:
 
     def error(self, line: int | None, key: str, message: str) -> ConfigError:
         where = f"{self.path}:{line}" if line else str(self.path)
-        return ConfigError(f"{where}: {key}: {message}")
+        return ConfigError(message, path=where, key=key)
 
     def text(self, entry: dict[str, Any], name: str, key: str, *, required: bool = True) -> str:
         value = entry.get(name)
@@ -191,12 +196,14 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     check = _Checker(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read the taxonomy: {e}", path=str(path)) from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise check.error(line, "yaml", f"invalid YAML: {getattr(e, 'problem', e)}") from e
+    except (ValueError, TypeError, RecursionError) as e:  # e.g. a date such as 2026-02-30
+        raise check.error(None, "yaml", f"invalid YAML: a value cannot be read ({e})") from e
     if not isinstance(data, dict):
         raise check.error(None, "taxonomy", "must be a mapping with themes, insight_types...")
     check.unknown_keys(data, _TOP_KEYS, "taxonomy")
@@ -369,7 +376,7 @@ def add_theme(
     if any(t.id == theme_id for t in taxonomy.themes):
         raise ConfigError(f"a theme with id {theme_id!r} exists already", path=where)
     text = path.read_text(encoding="utf-8")
-    root = yaml.compose(text)
+    root = yaml.compose(text, Loader=SafeYAMLLoader)
     assert isinstance(root, yaml.MappingNode)
     seq = _theme_list(root, taxonomy, parent, where)
     lines = text.splitlines(keepends=True)

@@ -117,7 +117,7 @@ def eval_cluster(
         typer.Option("--runs", help="Runs with seeds seed, seed+1...: run-to-run ARI."),
     ] = 3,
     min_size: Annotated[
-        int, typer.Option("--min-size", help="Smallest theme, in texts (as [discover]).")
+        int, typer.Option("--min-size", help="Smallest theme, in texts (as \\[discover]).")
     ] = 5,
     cache: CacheOpt = None,
     as_json: JsonOpt = False,

@@ -10,16 +10,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..config import resolve_store
 from ..errors import ConfigError
-from ._app import ConfigOpt, JsonOpt, StoreOpt, TaxonomyOpt, _errors, _load, app, label_app, out
+from ._app import (
+    ConfigOpt,
+    JsonOpt,
+    StoreOpt,
+    TaxonomyOpt,
+    _errors,
+    _load,
+    _preflight,
+    _resolve,
+    app,
+    label_app,
+    out,
+)
 
 
 @app.command()
 def taxonomy(
     path: Annotated[
         Path | None,
-        typer.Argument(help="The taxonomy file (default: [taxonomy] path of the config)."),
+        typer.Argument(help="The taxonomy file (default: \\[taxonomy] path of the config)."),
     ] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
@@ -87,10 +98,11 @@ def label_import(
 
     with _errors():
         cfg = _load(config, required=False)
-        store_path = resolve_store(cfg, store)
+        store_path = _resolve(cfg, store)
         tax_path = taxonomy or (cfg.taxonomy if cfg else None)
         if tax_path is None:
             raise ConfigError("Pass --taxonomy FILE or set [taxonomy] path.")
+        _preflight(store_path, create=True)  # before the redactor loads its model
         counts = import_theme_labels(
             store_path,
             path,

@@ -55,11 +55,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..errors import MASK, ConfigError, find_secrets, mask_secrets
 from ._mapping import BAD_INPUT, FieldMapping, is_flat, reject_reason
 from .base import Record, Rejected, Skipped, raw_json
 from .files import clip_raw
 from .registry import Checkpoint, connector
+from .text import clean_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -72,14 +73,18 @@ _SQLITE_MEMORY = ("", ":memory:")
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password (and any ``password=`` query parameter) replaced by ``***``.
+    """The URL (or connection string) with every password replaced by ``***``.
+
+    Works on any text, whether it parses or not (one slash missing, an unescaped ``@`` in the
+    password, an ODBC or libpq string): see :func:`~silobridge.errors.mask_secrets` for the rules.
 
     Examples:
         >>> mask_url("postgresql+psycopg://ana:s3cret@db:5432/crm")
         'postgresql+psycopg://ana:***@db:5432/crm'
+        >>> mask_url("postgresql://ana:p@ss@db/crm")
+        'postgresql://ana:***@db/crm'
     """
-    masked = re.sub(r"(://[^:/@?#]*:)[^@/?#]*@", r"\1***@", url)
-    return re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*", r"\1***", masked)
+    return mask_secrets(url, whole=True)
 
 
 def check_database_url(url: str, base_dir: Path) -> str:
@@ -98,8 +103,16 @@ def check_database_url(url: str, base_dir: Path) -> str:
     example = "'postgresql+psycopg://user@host:5432/db' or 'sqlite:///path/to/file.db'"
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a bad port, which may be a password's tail
         raise ValueError(f"not a database URL: {shown!r}; expected e.g. {example}") from None
+    if "@" in (parsed.host or ""):
+        # "u:p@ss@host": SQLAlchemy would connect to host "ss@host" and the driver's error
+        # would show it.
+        raise ValueError(
+            f"not a database URL: {shown!r}: the user name or password holds an '@'; write "
+            "each '@' in them as %40, or leave the password out of the URL (libpq reads "
+            "PGPASSWORD and ~/.pgpass)"
+        )
     try:
         parsed.get_dialect()
     except NoSuchModuleError:
@@ -206,13 +219,22 @@ def _create_engine(url: str) -> Engine:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError  # deferred: as above
 
     try:
-        return sa.create_engine(url)
+        engine = sa.create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as e:
         raise ConfigError(
             f"cannot open {mask_url(url)}: {_message(e, url)}; is its driver installed "
             "(e.g. pip install 'psycopg[binary]')?",
             key="url",
         ) from None
+    except ValueError:  # a port that is not a number: perhaps the tail of a password
+        raise ConfigError(f"cannot open {mask_url(url)}: not a database URL", key="url") from None
+    if "@" in (engine.url.host or ""):  # "u:p@ss@host": the driver's error would show "ss@host"
+        engine.dispose()
+        raise ConfigError(
+            f"cannot open {mask_url(url)}: the user name or password holds an '@'; write it as %40",
+            key="url",
+        )
+    return engine
 
 
 def _select(
@@ -321,7 +343,7 @@ def _lookup(values: dict[str, Any], column: str) -> tuple[bool, Any]:
 def _locator(native_id: Any, column: str | None, position: int) -> str:
     """``row id=17`` where the row has a readable id, else ``row 5`` (its position)."""
     if column is not None and isinstance(native_id, str | int | uuid.UUID | Decimal):
-        text = str(native_id).strip()
+        text = " ".join(clean_text(str(native_id)).split())
         if text and not isinstance(native_id, bool):
             return f"row {column}={text[:40]}"
     return f"row {position}"
@@ -421,10 +443,42 @@ def _decode(token: str, cursor: str) -> Any:
 
 
 def _message(error: Exception, url: str) -> str:
-    """The first line of a driver's message, with the URL's password masked."""
+    """The first line of a driver's message, without the URL's passwords or the rows' values.
+
+    The passwords the URL holds (as written, and decoded) are replaced wherever they appear, then
+    :func:`mask_url`'s rules apply to what is left. A driver's error about a value (a cast that
+    fails, a duplicate key) quotes that value: quoted text is left out of those.
+    """
+    from sqlalchemy.exc import DataError, IntegrityError  # deferred: as in read_sql
+
     orig = getattr(error, "orig", None) or error
     text = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    password = re.search(r"://[^:/@?#]*:([^@/?#]*)@", url)
-    if password and password.group(1):
-        text = text.replace(password.group(1), "***")
-    return text.replace(url, mask_url(url))[:300]
+    text = text.replace(url, mask_url(url))
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = mask_secrets(text)
+    if isinstance(error, DataError | IntegrityError):
+        text = _QUOTED_VALUE.sub(r"\1...\1", text)
+    return text[:300]
+
+
+_QUOTED_VALUE = re.compile(r"(\"|')(?:(?!\1).)*\1")
+
+
+def _secrets(url: str) -> set[str]:
+    """The passwords ``url`` holds, as written and percent-decoded (two characters or more)."""
+    from urllib.parse import unquote
+
+    found: set[str] = set()
+    for piece in find_secrets(url):
+        found |= {piece, unquote(piece), piece.strip("{}'\"")}
+    from sqlalchemy.engine import make_url  # deferred: as in read_sql
+    from sqlalchemy.exc import ArgumentError  # deferred: as above
+
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):  # an unparseable URL has no parsed password
+        password = None
+    if password:
+        found.add(str(password))
+    return {s for s in found if len(s) >= 2}

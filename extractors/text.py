@@ -1,11 +1,15 @@
-"""Markup to plain text: HTML (Intercom, Zendesk ``html_body``) and whitespace clean-up."""
+"""Markup to plain text: HTML (Intercom, Zendesk ``html_body``) and whitespace clean-up; and
+YAML read safely (note front matter, label descriptions, the taxonomy file).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 import warnings
+from typing import Any
 
+import yaml
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
 _BLOCK_TAGS = (
@@ -55,3 +59,76 @@ def clean_text(text: str) -> str:
     text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# --- YAML ----------------------------------------------------------------------------------------
+
+#: Why :class:`SafeYAMLLoader` refuses a document that uses an alias.
+ALIASES_REFUSED = "YAML aliases are not allowed"
+#: How deeply :class:`SafeYAMLLoader` lets lists and mappings nest.
+MAX_YAML_DEPTH = 64
+
+
+class SafeYAMLLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases (``*name``) and deep nesting.
+
+    An alias repeats what its anchor holds: nine lists of nine aliases each make a few hundred
+    bytes expand into hundreds of millions of values (the "billion laughs"). No file silobridge
+    reads needs them, so the first one stops the load with a :class:`yaml.MarkedYAMLError`
+    whose ``problem`` is :data:`ALIASES_REFUSED` and whose ``problem_mark`` is the alias's line.
+    Nesting deeper than :data:`MAX_YAML_DEPTH` stops it the same way (rather than a
+    ``RecursionError``).
+
+    Examples:
+        >>> try:
+        ...     yaml.load("a: &x [1, 2]\\nb: *x\\n", Loader=SafeYAMLLoader)
+        ... except yaml.YAMLError as e:
+        ...     e.problem, e.problem_mark.line + 1
+        ('YAML aliases are not allowed', 2)
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, ALIASES_REFUSED, event.start_mark)
+        if self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            self._depth += 1
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    event = self.peek_event()
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"nested more than {MAX_YAML_DEPTH} levels deep",
+                        event.start_mark,
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` read with :class:`SafeYAMLLoader`.
+
+    Raises:
+        yaml.YAMLError: if it is not valid YAML, or uses an alias (see :class:`SafeYAMLLoader`).
+    """
+    return yaml.load(text, Loader=SafeYAMLLoader)
+
+
+def yaml_error_reason(error: yaml.YAMLError, *, first_line: int = 1) -> str:
+    """What is wrong, and its line, for a YAML error: ``YAML aliases are not allowed (line 3)``.
+
+    Never quotes the document (PyYAML's own ``str()`` shows the line it stopped at).
+
+    Args:
+        error: The error.
+        first_line: The line of the file the YAML text starts on.
+    """
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    line = f" (line {mark.line + first_line})" if mark is not None else ""
+    return f"{problem}{line}"

@@ -82,7 +82,7 @@ def test_config_invalid_toml_names_the_line(tmp_path: Path):
         (
             '[stor]\npath = "x"\n',
             r"stor: unknown key; expected one of store, understand, embed, discover, execution, "
-            r"sources",
+            r"limits, sources",
         ),
         ("[discover]\nmin_size = 1\n", r"discover\.min_size: must be a whole number >= 2"),
         ("[discover]\nmatch_threshold = 1.5\n", r"discover\.match_threshold: must be a number"),
