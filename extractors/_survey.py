@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from .base import Part, Record, Rejected
-from .files import clip_raw, iter_csv
+from .files import CsvRow, clip_raw, iter_csv_rows
 from .text import clean_text
 from .values import parse_timestamp
 
@@ -28,7 +27,6 @@ _INT = re.compile(r"^-?\d{1,15}$")
 _FLOAT = re.compile(r"^-?\d{1,15}\.\d+$")
 _SCALE_LABEL = re.compile(r"^\d{1,2}\s*[-–—=:]\s")  # "2 – Very critical", "10 = Very likely"
 _EXCEL_SERIAL = re.compile(r"^\d{4,6}(\.\d+)?$")
-_LINE = re.compile(r"(?:^|\(|\s)line (\d+)")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 # Field names that hold contact data (email, phone, names, network location), compared after
 # lower-casing and turning everything that is not a letter or digit into "_".
@@ -158,48 +156,24 @@ def survey_timestamp(value: str, *, field: str, tz: str, dayfirst: bool = False)
     return parse_timestamp(text, field=field, tz=tz, dayfirst=dayfirst)
 
 
-@dataclass
-class CsvRow:
-    """One data row of a CSV export: its reader locator, cells and raw line(s)."""
-
-    locator: str
-    cells: list[str]
-    raw: str
-
-
 def read_csv_rows(
     text: str, path: str, *, header_rows: int
 ) -> tuple[list[list[str]] | None, list[CsvRow | Rejected]]:
-    """Read a CSV export with ``header_rows`` header rows, keeping each row's raw lines.
+    """Read a CSV export with ``header_rows`` header rows, keeping each row's raw text.
 
     Returns the header rows (``None`` if the file has too few) and, in file order, a
     :class:`CsvRow` for each row of the right width and a :class:`Rejected` for the others.
     """
-    lines = text.splitlines(keepends=True)
     header: list[list[str]] | None = None
     items: list[CsvRow | Rejected] = []
-    starts: list[int] = []
-    for item in iter_csv(text, path, header_rows=header_rows):
-        if isinstance(item, Rejected):
+    for item in iter_csv_rows(text, path, header_rows=header_rows):
+        if isinstance(item, CsvRow):
+            items.append(CsvRow(item.locator, item.cells, item.raw.rstrip("\r\n")))
+        elif isinstance(item, Rejected):
             items.append(item)
-            starts.append(_start_line(item.locator, len(lines)))
-        elif item[0] == "header":
-            header = item[1]  # type: ignore[assignment]
         else:
-            locator, cells = item
-            items.append(CsvRow(locator, cells, ""))  # type: ignore[arg-type]
-            starts.append(_start_line(locator, len(lines)))
-    # A row's raw text runs from its first line to the line before the next row's.
-    for i, row in enumerate(items):
-        if isinstance(row, CsvRow):
-            end = starts[i + 1] - 1 if i + 1 < len(items) else len(lines)
-            row.raw = "".join(lines[starts[i] - 1 : max(end, starts[i])]).rstrip("\r\n")
+            header = item[1]
     return header, items
-
-
-def _start_line(locator: str, last: int) -> int:
-    match = _LINE.search(locator)
-    return int(match.group(1)) if match else last + 1
 
 
 def check_columns(option: str, wanted: Iterable[str], available: Iterable[str], path: str) -> bool:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..errors import mask_secrets
+
 FUNCTIONS = ("Product", "Marketing", "Sales", "Success", "Support")
 CHANNELS = ("ticket", "call", "chat", "survey", "note", "message", "review")
 ROLES = ("customer", "internal", "bot", "unknown")
@@ -76,6 +78,14 @@ class Rejected:
     reason: str
     raw: str = ""
 
+    def __post_init__(self) -> None:
+        # What is shown and stored as the record's address and reason never holds a password
+        # (a connection string in a driver's message); ``raw`` is the record as it was.
+        for name in ("path", "locator", "reason"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, mask_secrets(value))
+
     def __str__(self) -> str:
         return f"{self.path}:{self.locator}: {self.reason}"
 
@@ -119,7 +129,15 @@ def normalize_function(value: str | None) -> str | None:
     Returns ``None`` for ``None`` or an empty string.
 
     Raises:
-        ValueError: naming the known functions, if ``value`` is none of them.
+        ValueError: naming the known functions, if ``value`` is none of them. The message does
+            not quote the value: it becomes a quarantined record's reason, and a record's
+            function column may hold anything (a name, a card number).
+
+    Examples:
+        >>> normalize_function("Maria Gonzalez 4111 1111 1111 1111")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown function (expected one of Product, Marketing, Sales, Success, Support)
     """
     if value is None or not str(value).strip():
         return None
@@ -127,6 +145,4 @@ def normalize_function(value: str | None) -> str | None:
     try:
         return _FUNCTION_ALIASES[key]
     except KeyError:
-        raise ValueError(
-            f"unknown function {str(value)[:40]!r}; expected one of {', '.join(FUNCTIONS)}"
-        ) from None
+        raise ValueError(f"unknown function (expected one of {', '.join(FUNCTIONS)})") from None

@@ -48,43 +48,42 @@ never assumed to have one type.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..errors import ConfigError
 from ._mapping import BAD_INPUT, FieldMapping, Lookup, is_flat, reject_reason
 from ._mapping import MAPPING_KEYS as MAPPING_KEYS  # re-exported
-from .base import Record, Rejected, Skipped, raw_json
+from .base import Record, Rejected, Skipped
 from .files import (
     BadFile,
+    CsvRow,
     clip_raw,
-    iter_csv,
+    guard_file,
+    guard_record,
+    iter_csv_rows,
     iter_json_records,
     iter_jsonl,
+    json_raw,
+    read_row_at,
     read_text,
     undecodable_reason,
 )
 from .registry import connector
 from .values import kind_of
 
-_LINE = re.compile(r"\(line (\d+)\)")
-
-
 # --- CSV ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _CsvFile:
-    """One CSV file being read: where it is, its lines, and how to read them."""
+    """One CSV file being read: where it is, its text, and how to read it."""
 
     where: str
-    lines: list[str]
+    text: str
     encoding: str
     delimiter: str
 
@@ -125,26 +124,35 @@ def read_csv(
     except BadFile as e:
         yield e.rejected
         return
-    file = _CsvFile(where, text.splitlines(keepends=True), encoding, delimiter)
+    file = _CsvFile(where, text, encoding, delimiter)
+    yield from guard_file(where, _csv_records(spec, file))
+
+
+def _csv_records(spec: FieldMapping, file: _CsvFile) -> Iterator[Record | Rejected]:
+    """The records of one CSV file, each row converted behind its own guard."""
     index: dict[str, int] = {}
     keep: list[str] = []
-    for item in iter_csv(text, where, delimiter=delimiter):
+    for item in iter_csv_rows(file.text, file.where, delimiter=file.delimiter):
         if isinstance(item, Rejected):
             yield item
-            continue
-        locator, value = item
-        if locator == "header":
-            header = [h.strip() for h in cast(list[list[str]], value)[0]]
-            damage = _check_header(spec, header, file)
+        elif isinstance(item, CsvRow):
+            yield guard_record(
+                file.where,
+                item.locator,
+                partial(_csv_row, spec, item, index, keep, file),
+                item.raw,
+            )
+        else:
+            _, rows, header_text = item
+            header = [h.strip() for h in rows[0]]
+            damage = _check_header(spec, header, header_text, file)
             if damage is not None:
                 # A damaged header is a bad file, not a wrong mapping: reject the file (its
                 # rows cannot be mapped) rather than stop the run.
-                yield Rejected(where, "file", damage, clip_raw(text))
+                yield Rejected(file.where, "file", damage, clip_raw(file.text))
                 return
-            index = _header_index(header)
-            keep = _csv_metadata_columns(spec, index)
-            continue
-        yield _csv_row(spec, cast(list[str], value), locator, index, keep, file)
+            index.update(_header_index(header))
+            keep.extend(_csv_metadata_columns(spec, index))
 
 
 def _check_delimiter(delimiter: Any) -> None:
@@ -156,7 +164,9 @@ def _check_delimiter(delimiter: Any) -> None:
         )
 
 
-def _check_header(spec: FieldMapping, header: list[str], file: _CsvFile) -> str | None:
+def _check_header(
+    spec: FieldMapping, header: list[str], header_text: str, file: _CsvFile
+) -> str | None:
     """Check the header against the options before any row is read.
 
     Returns:
@@ -169,7 +179,7 @@ def _check_header(spec: FieldMapping, header: list[str], file: _CsvFile) -> str 
     missing = _missing_column(spec, header)
     if missing is None:
         return None
-    damage = _header_damage(file.lines, header, missing[1], file.encoding, file.delimiter)
+    damage = _header_damage(file, header, header_text, missing[1])
     if damage is None:
         raise _header_error(missing, header, file.where, file.delimiter)
     return damage
@@ -192,14 +202,13 @@ def _csv_metadata_columns(spec: FieldMapping, index: dict[str, int]) -> list[str
 
 def _csv_row(
     spec: FieldMapping,
-    cells: list[str],
-    locator: str,
+    row: CsvRow,
     index: dict[str, int],
     keep: list[str],
     file: _CsvFile,
 ) -> Record | Rejected:
     """One data row as a :class:`Record`, or rejected with the reason it cannot be mapped."""
-    raw = _row_raw(file.lines, locator, cells, file.delimiter)
+    cells, locator, raw = row.cells, row.locator, row.raw
     reason = undecodable_reason(raw, file.encoding)
     if reason:
         return Rejected(file.where, locator, reason, clip_raw(raw))
@@ -229,14 +238,12 @@ def _missing_column(spec: FieldMapping, header: list[str]) -> tuple[str, str] | 
     return next(((key, column) for key, column in wanted if column not in present), None)
 
 
-def _header_damage(
-    lines: list[str], header: list[str], column: str, encoding: str, delimiter: str
-) -> str | None:
+def _header_damage(file: _CsvFile, header: list[str], header_text: str, column: str) -> str | None:
     """Why a header that lacks a mapped column looks damaged rather than mis-mapped, if it does."""
-    bad_bytes = undecodable_reason(lines[0], encoding)
+    bad_bytes = undecodable_reason(header_text, file.encoding)
     if bad_bytes:
         return f"header row: {bad_bytes}"
-    first_row = next(csv.reader(io.StringIO("".join(lines[1:])), delimiter=delimiter), None)
+    first_row = read_row_at(file.text, len(header_text), file.delimiter)
     if first_row is None:
         return f"header has no column {column!r} and no row follows it"
     if len(first_row) != len(header):
@@ -259,16 +266,6 @@ def _header_error(
         f"Columns found: {found}.{hint}",
         key=f"options.{key}",
     )
-
-
-def _row_raw(lines: list[str], locator: str, cells: list[str], delimiter: str) -> str:
-    """The CSV line(s) a row came from: its first line and as many as its cells span."""
-    match = _LINE.search(locator)
-    if match is None:
-        return delimiter.join(cells)
-    start = int(match.group(1)) - 1
-    span = len((delimiter.join(cells) + "x").splitlines())
-    return "".join(lines[start : start + span])
 
 
 # --- JSON and JSON Lines -----------------------------------------------------------------------
@@ -353,34 +350,34 @@ def _read_json_like(
     )
     # Top-level fields a mapping reads or reaches into stay out of the catch-all metadata.
     tops = spec.mapped | {c.split(".", 1)[0] for c in spec.mapped}
-    for item in items:
+    for item in guard_file(where, items):
         if isinstance(item, Rejected):
             yield item
             continue
         locator, obj = item
-        raw = raw_json(obj)
-        reason = undecodable_reason(raw, encoding)
-        if reason:
-            yield Rejected(where, locator, reason, clip_raw(raw))
+        raw = json_raw(where, locator, obj, encoding)
+        if isinstance(raw, Rejected):
+            yield raw
             continue
         if not isinstance(obj, dict):
             yield Rejected(
                 where, locator, f"record is not a JSON object (got {kind_of(obj)})", clip_raw(raw)
             )
             continue
-        try:
-            metadata = _json_metadata(obj, spec.metadata_columns, tops)
-            record = spec.to_record(
-                partial(_dig, obj),
-                metadata,
-                path=where,
-                locator=locator,
-                raw=raw,
-            )
-        except BAD_INPUT as e:
-            yield Rejected(where, locator, reject_reason(e), clip_raw(raw))
-            continue
-        yield record
+        yield guard_record(
+            where, locator, partial(_json_record, spec, obj, where, locator, raw, tops), raw
+        )
+
+
+def _json_record(
+    spec: FieldMapping, obj: dict[str, Any], where: str, locator: str, raw: str, tops: set[str]
+) -> Record | Rejected:
+    """One JSON record as a :class:`Record`, or rejected with the reason it cannot be mapped."""
+    try:
+        metadata = _json_metadata(obj, spec.metadata_columns, tops)
+        return spec.to_record(partial(_dig, obj), metadata, path=where, locator=locator, raw=raw)
+    except BAD_INPUT as e:
+        return Rejected(where, locator, reject_reason(e), clip_raw(raw))
 
 
 def _dig(obj: dict[str, Any], column: str) -> tuple[bool, Any]:

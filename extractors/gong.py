@@ -37,12 +37,26 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
 from .base import Part, Record, Rejected, Skipped, raw_json
-from .files import BadFile, clip_raw, iter_json_records, read_text, undecodable_reason
+from .files import (
+    BadFile,
+    BrokenOff,
+    LimitError,
+    clip_raw,
+    failure_text,
+    guard_file,
+    guard_record,
+    iter_json_records,
+    json_raw,
+    parse_json,
+    read_text,
+    undecodable_reason,
+)
 from .registry import connector
 from .text import clean_text
 from .values import as_id, as_text, parse_timestamp
@@ -52,6 +66,8 @@ _ACCOUNT_TYPES = ("account", "company")
 # Which array of a page holds which kind of item, and the label of its locators.
 _PAGES = {"callTranscripts": "transcript", "calls": "call metadata"}
 _CONVERSION_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_PLAIN_ID = re.compile(r"^[\w.:-]{1,64}$")
+_FIELD_NAME = re.compile(r"^[A-Za-z_][\w.]{0,40}$")
 
 
 @connector("gong", formats=("json",), layout="folder", channel="call")
@@ -69,49 +85,77 @@ def read_gong(path: Path, *, encoding: str = "utf-8") -> Iterator[Record | Rejec
     transcripts: list[tuple[str, str, Any, str]] = []  # (path, locator, item, raw)
     calls: dict[str, tuple[str, str, dict[str, Any]]] = {}  # call id -> (path, locator, item)
     for file in _json_files(path):
-        for kind, where, locator, item in _read_page(file, encoding):
+        for entry in guard_file(str(file), _read_page(file, encoding)):
+            if isinstance(entry, Rejected):  # the rest of the file broke off
+                yield entry
+                continue
+            kind, where, locator, item = entry
             if kind == "rejected":
                 yield item
+                continue
+            # Limits now; bad bytes once the transcript is joined to its call (below).
+            raw = json_raw(where, locator, item, None)
+            if isinstance(raw, Rejected):
+                yield raw
             elif kind == "transcript":
-                transcripts.append((where, locator, item, raw_json(item)))
+                transcripts.append((where, locator, item, raw))
             else:
-                yield from _add_call(calls, where, locator, item)
+                outcome = guard_record(
+                    where, locator, partial(_add_call, calls, where, locator, item, raw), raw
+                )
+                if outcome is not None:
+                    yield outcome
 
     seen: set[str] = set()
     for where, locator, item, raw in transcripts:
-        try:
-            call_id = as_id(item.get("callId") if isinstance(item, dict) else None, field="callId")
-        except ConnectorError as e:
-            reason = e.reason if isinstance(item, dict) else "transcript is not an object"
-            yield Rejected(where, locator, reason, clip_raw(raw))
-            continue
-        locator = f"call {call_id}"
-        if call_id in seen:
-            yield Skipped(where, locator, "duplicate transcript of a call already read")
-            continue
-        seen.add(call_id)
-        call = calls.pop(call_id, None)
-        if call is None:
-            reason = (
-                f"no call metadata for call {call_id}: created_at unknown; "
-                "add the /v2/calls/extensive export"
-            )
-            yield Rejected(where, locator, reason, clip_raw(raw))
-            continue
-        raw = raw_json({"call": call[2], "transcript": item})
-        bad_bytes = undecodable_reason(raw, encoding)
-        if bad_bytes:
-            yield Rejected(where, locator, bad_bytes, clip_raw(raw))
-            continue
-        try:
-            yield _to_record(call_id, item, call[2], where, locator, raw)
-        except ConnectorError as e:
-            yield Rejected(where, locator, e.reason, clip_raw(raw))
-        except _CONVERSION_ERRORS as e:
-            yield Rejected(where, locator, _problem(e), clip_raw(raw))
+        convert = partial(_transcript, item, where, locator, raw, calls, seen, encoding)
+        yield guard_record(where, locator, convert, raw, what="transcript")
 
-    for call_id, (where, _, _) in calls.items():
-        yield Skipped(where, f"call {call_id}", "call has no transcript")
+    for call_id, (where, locator, _) in calls.items():
+        yield Skipped(where, _call_locator(call_id, locator), "call has no transcript")
+
+
+def _call_locator(call_id: str, fallback: str) -> str:
+    """``call 7782342274025937895`` when the id is a plain one, else the reader's locator."""
+    return f"call {call_id}" if _PLAIN_ID.match(call_id) else fallback
+
+
+def _transcript(
+    item: Any,
+    where: str,
+    locator: str,
+    raw: str,
+    calls: dict[str, tuple[str, str, dict[str, Any]]],
+    seen: set[str],
+    encoding: str,
+) -> Record | Rejected | Skipped:
+    """One transcript joined to its call's metadata, as a record."""
+    try:
+        call_id = as_id(item.get("callId") if isinstance(item, dict) else None, field="callId")
+    except ConnectorError as e:
+        reason = e.reason if isinstance(item, dict) else "transcript is not an object"
+        return Rejected(where, locator, reason, clip_raw(raw))
+    locator = _call_locator(call_id, locator)
+    if call_id in seen:
+        return Skipped(where, locator, "duplicate transcript of a call already read")
+    seen.add(call_id)
+    call = calls.pop(call_id, None)
+    if call is None:
+        which = f"call {call_id}" if _PLAIN_ID.match(call_id) else "this call"
+        reason = (
+            f"no call metadata for {which}: created_at unknown; add the /v2/calls/extensive export"
+        )
+        return Rejected(where, locator, reason, clip_raw(raw))
+    raw = raw_json({"call": call[2], "transcript": item})
+    bad_bytes = undecodable_reason(raw, encoding)
+    if bad_bytes:
+        return Rejected(where, locator, bad_bytes, clip_raw(raw))
+    try:
+        return _to_record(call_id, item, call[2], where, locator, raw)
+    except ConnectorError as e:
+        return Rejected(where, locator, e.reason, clip_raw(raw))
+    except _CONVERSION_ERRORS as e:
+        return Rejected(where, locator, _problem(e), clip_raw(raw))
 
 
 def _json_files(path: Path) -> list[Path]:
@@ -133,15 +177,19 @@ def _read_page(file: Path, encoding: str) -> Iterator[tuple[str, str, str, Any]]
         yield "rejected", where, "file", e.rejected
         return
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
+        doc = parse_json(text)
+    except (json.JSONDecodeError, LimitError) as e:
         # A broken page: recover the items of whichever array it holds.
         keys = [key for key in _PAGES if re.search(rf'"{key}"\s*:\s*\[', text)]
         if not keys:
-            reason = "invalid JSON and no 'callTranscripts' or 'calls' array to recover from"
-            yield "rejected", where, "file", Rejected(where, "file", reason, clip_raw(text))
+            reason = (
+                f"invalid JSON ({failure_text(e, text)}) and no 'callTranscripts' or 'calls' "
+                "array to recover from"
+            )
+            yield "rejected", where, "file", BrokenOff(where, "file", reason, clip_raw(text))
         for key in keys:
-            for entry in iter_json_records(text, where, array_key=key, label=_PAGES[key]):
+            entries = iter_json_records(text, where, array_key=key, label=_PAGES[key], failure=e)
+            for entry in entries:
                 yield _classify(entry, key, where)
         return
     if isinstance(doc, list):  # a saved bare array of items
@@ -175,13 +223,15 @@ def _classify(entry: tuple[str, Any] | Rejected, key: str, where: str) -> tuple[
 
 
 def _add_call(
-    calls: dict[str, tuple[str, str, dict[str, Any]]], where: str, locator: str, item: Any
-) -> Iterator[Rejected | Skipped]:
+    calls: dict[str, tuple[str, str, dict[str, Any]]],
+    where: str,
+    locator: str,
+    item: Any,
+    raw: str,
+) -> Rejected | Skipped | None:
     """File one call-metadata item under its id, or reject it if it has none."""
-    raw = raw_json(item)
     if not isinstance(item, dict):
-        yield Rejected(where, locator, "call is not an object", clip_raw(raw))
-        return
+        return Rejected(where, locator, "call is not an object", clip_raw(raw))
     meta = item.get("metaData")
     if not isinstance(meta, dict):
         reason = (
@@ -189,17 +239,16 @@ def _add_call(
             if meta is None
             else "field 'metaData' is not an object"
         )
-        yield Rejected(where, locator, reason, clip_raw(raw))
-        return
+        return Rejected(where, locator, reason, clip_raw(raw))
     try:
         call_id = as_id(meta.get("id"), field="metaData.id")
     except ConnectorError as e:
-        yield Rejected(where, locator, e.reason, clip_raw(raw))
-        return
+        return Rejected(where, locator, e.reason, clip_raw(raw))
     if call_id in calls:
-        yield Skipped(where, f"call {call_id}", "duplicate metadata of a call already read")
-        return
+        locator = _call_locator(call_id, locator)
+        return Skipped(where, locator, "duplicate metadata of a call already read")
     calls[call_id] = (where, locator, item)
+    return None
 
 
 def _to_record(
@@ -350,7 +399,11 @@ def _opt_text(meta: dict[str, Any], key: str) -> str | None:
 def _problem(e: Exception) -> str:
     """A reason for an unexpected shape, naming the kind of problem but no content."""
     if isinstance(e, KeyError):
-        return f"missing required field {e.args[0]!r}"
+        # Only a field name is named: a key looked up from the record's own values is content.
+        name = e.args[0] if e.args else None
+        if isinstance(name, str) and _FIELD_NAME.match(name):
+            return f"missing required field {name!r}"
+        return "a required field is missing"
     if isinstance(e, AttributeError | TypeError):
         return "a field has the wrong type (expected an object, array or text)"
     return f"unreadable value ({type(e).__name__})"

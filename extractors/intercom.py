@@ -33,12 +33,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
-from .base import Part, Record, Rejected, Skipped, raw_json
-from .files import BadFile, clip_raw, iter_json_records, iter_jsonl, read_text, undecodable_reason
+from .base import Part, Record, Rejected, Skipped
+from .files import (
+    BadFile,
+    LimitError,
+    clip_raw,
+    guard_file,
+    guard_record,
+    iter_json_records,
+    iter_jsonl,
+    json_raw,
+    parse_json,
+    read_text,
+    safe_raw,
+)
 from .registry import connector
 from .text import clean_text, html_to_text
 from .values import as_id, as_text, parse_timestamp
@@ -84,7 +97,7 @@ def read_intercom(path: Path, *, encoding: str = "utf-8") -> Iterator[Record | R
         items = _jsonl_items(text, where)
     else:
         items = _json_items(text, where)
-    for item in items:
+    for item in guard_file(where, items):
         if isinstance(item, Rejected):
             yield item
         else:
@@ -93,11 +106,11 @@ def read_intercom(path: Path, *, encoding: str = "utf-8") -> Iterator[Record | R
 
 def _json_items(text: str, where: str) -> Iterator[tuple[str, Any] | Rejected]:
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
+        doc = parse_json(text)
+    except (json.JSONDecodeError, LimitError) as e:
         # Truncated or damaged: keep every conversation that still parses.
         key = None if text.lstrip().startswith("[") else "conversations"
-        yield from iter_json_records(text, where, array_key=key, label="record")
+        yield from iter_json_records(text, where, array_key=key, label="record", failure=e)
         return
     yield from _page_items(doc, where, "record {}", "file", text)
 
@@ -108,7 +121,7 @@ def _jsonl_items(text: str, where: str) -> Iterator[tuple[str, Any] | Rejected]:
             yield item
         elif isinstance(item[1], dict) and "conversations" in item[1]:
             locator = f"{item[0]}, record {{}}"
-            yield from _page_items(item[1], where, locator, item[0], json.dumps(item[1]))
+            yield from _page_items(item[1], where, locator, item[0], safe_raw(item[1]))
         else:
             yield item
 
@@ -149,10 +162,14 @@ def _page_items(
 
 def _conversation(obj: Any, where: str, fallback: str, encoding: str) -> Record | Rejected:
     locator = _locator(obj.get("id") if isinstance(obj, dict) else None, fallback)
-    raw = raw_json(obj)
-    bad = undecodable_reason(raw, encoding)
-    if bad:
-        return Rejected(where, locator, bad, clip_raw(raw))
+    raw = json_raw(where, locator, obj, encoding)
+    if isinstance(raw, Rejected):
+        return raw
+    convert = partial(_guarded_record, obj, where, locator, raw)
+    return guard_record(where, locator, convert, raw, what="conversation")
+
+
+def _guarded_record(obj: Any, where: str, locator: str, raw: str) -> Record | Rejected:
     try:
         return _record(obj, where, locator, raw)
     except ConnectorError as e:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError
+from .text import load_yaml, yaml_error_reason
 
 
 @dataclass
@@ -71,12 +72,22 @@ def read_texts(path: str | Path, *, text_col: str) -> list[str]:
 
 
 def read_descriptions(path: str | Path) -> dict[str, list[str]]:
-    """A mapping label -> description (or a list of descriptions), from JSON or YAML."""
+    """A mapping label -> description (or a list of descriptions), from JSON or YAML.
+
+    YAML is read without aliases (see :class:`~silobridge.extractors.text.SafeYAMLLoader`).
+
+    Raises:
+        ConfigError: naming the file (and the line of a YAML error).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as e:
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(
+            f"cannot read the label descriptions {path}: {yaml_error_reason(e)}"
+        ) from e
+    except (OSError, ValueError, RecursionError) as e:
         raise ConfigError(f"cannot read the label descriptions {path}: {e}") from e
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{path}: must map each label to a description")

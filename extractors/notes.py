@@ -66,13 +66,15 @@ from ..errors import ConfigError, ConnectorError
 from .base import Part, Record, Rejected, Skipped
 from .files import BadFile, clip_raw, read_text, undecodable_reason
 from .registry import connector
-from .text import clean_text
+from .text import clean_text, load_yaml, yaml_error_reason
 from .values import as_id, check_zone, kind_of, parse_timestamp
 
 _CREATED_KEYS = ("date", "created", "created_at")
 _UPDATED_KEYS = ("updated", "updated_at", "modified")
 _ACCOUNT_KEYS = ("account", "company")
 _CONSUMED = {"id", "title", "function", "channel", *_CREATED_KEYS, *_UPDATED_KEYS, *_ACCOUNT_KEYS}
+#: The longest front matter read, in characters (a note's is a few hundred).
+MAX_FRONT_MATTER = 64 * 1024
 
 _NAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _ZOOM_GMT = re.compile(r"GMT(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})")
@@ -213,29 +215,49 @@ def _read_note(text: str, path: Path, tz: str, internal: set[str] | None) -> Rec
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """Split a note into its YAML front matter (``{}`` when it has none) and its body.
 
+    The front matter is read without YAML aliases (see
+    :class:`~silobridge.extractors.text.SafeYAMLLoader`) and up to :data:`MAX_FRONT_MATTER`
+    characters.
+
     Raises:
         ConnectorError: ``invalid front matter: ...`` with the line, never the content.
 
     Examples:
         >>> split_front_matter("---\\ntitle: Acme call\\n---\\nThey want SSO.\\n")
         ({'title': 'Acme call'}, 'They want SSO.\\n')
+        >>> try:
+        ...     split_front_matter("---\\na: &a [x, x]\\nb: [*a, *a]\\n---\\n")
+        ... except ConnectorError as e:
+        ...     e.reason
+        'invalid front matter: YAML aliases are not allowed (line 3)'
     """
-    lines = text.splitlines(keepends=True)
+    if not text.startswith("---"):
+        return {}, text
+    head = text[: MAX_FRONT_MATTER + 1024]  # the front matter, its two lines, some slack
+    lines = head.splitlines(keepends=True)
+    cut = len(head) < len(text)
+    if cut:
+        lines.pop()  # its last line may be cut short
     if not lines or lines[0].rstrip() != "---":
         return {}, text
+    size = end = 0
     for end in range(1, len(lines)):
         if lines[end].rstrip() in ("---", "..."):
             break
+        size += len(lines[end])
     else:
-        raise ConnectorError("invalid front matter: no closing '---' line")
+        size += MAX_FRONT_MATTER if cut else 0
+        if size <= MAX_FRONT_MATTER:
+            raise ConnectorError("invalid front matter: no closing '---' line")
+    if size > MAX_FRONT_MATTER:
+        raise ConnectorError(
+            f"invalid front matter: longer than {MAX_FRONT_MATTER // 1024} KB; keep the fields "
+            "between the '---' lines short, the note's text goes below them"
+        )
     try:
-        front = yaml.safe_load("".join(lines[1:end]))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        problem = getattr(e, "problem", None) or "not valid YAML"
-        # The YAML starts on the file's second line.
-        line = f" (line {mark.line + 2})" if mark is not None else ""
-        raise ConnectorError(f"invalid front matter: {problem}{line}") from e
+        front = load_yaml("".join(lines[1:end]))
+    except yaml.YAMLError as e:  # the YAML starts on the file's second line
+        raise ConnectorError(f"invalid front matter: {yaml_error_reason(e, first_line=2)}") from e
     except (ValueError, TypeError, RecursionError) as e:  # e.g. date: 2026-02-30
         raise ConnectorError("invalid front matter: a value is out of range") from e
     if front is None:
@@ -244,7 +266,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise ConnectorError(
             f"invalid front matter: expected 'key: value' lines, got {kind_of(front)}"
         )
-    return front, "".join(lines[end + 1 :])
+    body_start = sum(len(line) for line in lines[: end + 1])
+    return front, text[body_start:]
 
 
 def markdown_to_text(markdown: str) -> tuple[str, str | None]:

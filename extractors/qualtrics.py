@@ -46,6 +46,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,15 @@ from ._survey import (
     survey_timestamp,
 )
 from .base import Record, Rejected, Skipped
-from .files import BadFile, clip_raw, read_text, undecodable_reason
+from .files import (
+    BadFile,
+    clip_raw,
+    guard_file,
+    guard_record,
+    head_lines,
+    read_text,
+    undecodable_reason,
+)
 from .registry import connector
 from .text import clean_text
 from .values import as_id, check_zone
@@ -103,6 +112,7 @@ _ANALYTICS = re.compile(
     r"actionability|effort|emotion( intensity)?)$",
     re.IGNORECASE,
 )
+_PLAIN_ID = re.compile(r"^[\w.:-]{1,64}$")
 _TRUE = frozenset(("1", "true"))
 _FALSE = frozenset(("0", "false"))
 
@@ -153,6 +163,20 @@ def read_qualtrics(
     except BadFile as e:
         yield e.rejected
         return
+    yield from guard_file(
+        where, _read_file(text, where, encoding, tz, text_columns, account_column)
+    )
+
+
+def _read_file(
+    text: str,
+    where: str,
+    encoding: str,
+    tz: str,
+    text_columns: list[str] | None,
+    account_column: str | None,
+) -> Iterator[Record | Rejected]:
+    """The records of one export, each row converted behind its own guard."""
     header, rows = read_csv_rows(text, where, header_rows=_header_rows(text))
     columns: list[_Column] = []
     if header is not None:
@@ -161,12 +185,13 @@ def read_qualtrics(
         if isinstance(row, Rejected):
             yield row
         else:
-            yield _read_row(row, columns, where, encoding, tz)
+            convert = partial(_read_row, row, columns, where, encoding, tz)
+            yield guard_record(where, row.locator, convert, row.raw)
 
 
 def _header_rows(text: str) -> int:
     """3 for current exports (row 3 holds ImportIds), 2 for legacy ones, 1 if rows were cut."""
-    reader = csv.reader(text.splitlines(keepends=True)[:200], strict=False)
+    reader = csv.reader(head_lines(text, 200), strict=False)
     head: list[list[str]] = []
     try:
         for cells in reader:
@@ -271,8 +296,8 @@ def _read_row(
     row: CsvRow, columns: list[_Column], where: str, encoding: str, tz: str
 ) -> Record | Rejected:
     ident = next((norm(row.cells[c.index]) for c in columns if c.role == "id"), "")
-    locator = f"response {ident}" if ident and not undecodable_reason(ident, encoding) else None
-    locator = locator or row.locator
+    # An id cell holding anything but an id is content: the row's position names it then.
+    locator = f"response {ident}" if _PLAIN_ID.match(ident) else row.locator
     bad_bytes = undecodable_reason(row.raw, encoding)
     if bad_bytes:
         return Rejected(where, locator, bad_bytes, clip_raw(row.raw))

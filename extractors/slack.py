@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,16 @@ from ._slack_text import (
 )
 from ._slack_text import mrkdwn_to_text as mrkdwn_to_text  # re-exported
 from .base import Part, Record, Rejected, Skipped, raw_json
-from .files import BadFile, clip_raw, iter_json_records, read_text, undecodable_reason
+from .files import (
+    BadFile,
+    clip_raw,
+    guard_file,
+    guard_record,
+    iter_json_records,
+    json_raw,
+    read_text,
+    undecodable_reason,
+)
 from .registry import connector
 from .values import parse_timestamp
 
@@ -76,11 +86,13 @@ NOISE_SUBTYPES = frozenset(
 _CONVERSATION_FILES = ("channels.json", "groups.json", "mpims.json", "dms.json")
 _TS = re.compile(r"^\d{1,12}(\.\d{1,9})?$")
 _CONVERSION_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_FIELD_NAME = re.compile(r"^[A-Za-z_][\w.]{0,40}$")
 
 
 @dataclass
 class _Message:
     ts: str
+    thread_ts: str
     at: datetime
     updated: datetime
     part: Part
@@ -125,8 +137,9 @@ def read_slack(
         )
     directory = Directory()
     folders: dict[str, tuple[str, str]] = {}  # folder name -> (channel id, channel name)
-    yield from _load_users(path, encoding, directory)
-    yield from _load_conversations(path, encoding, directory, folders)
+    yield from guard_file(str(path / "users.json"), _load_users(path, encoding, directory))
+    conversations = _load_conversations(path, encoding, directory, folders)
+    yield from guard_file(str(path / "channels.json"), conversations)
 
     for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
         days = sorted(p for p in folder.glob("*.json") if p.is_file() and p.name[0] != ".")
@@ -238,37 +251,70 @@ def _read_channel(
     threads: dict[str, list[_Message]] = {}
     seen: set[str] = set()
     for day in days:
-        where = str(day)
         prefix = f"channel {channel_name}, {day.name}, "
-        try:
-            text = read_text(day, encoding=encoding)
-        except BadFile as e:
-            yield dataclasses.replace(e.rejected, locator=prefix + e.rejected.locator)
-            continue
-        for entry in iter_json_records(text, where, label="message"):
-            if isinstance(entry, Rejected):
-                yield dataclasses.replace(entry, locator=prefix + entry.locator)
-                continue
-            locator, msg = prefix + entry[0], entry[1]
-            raw = raw_json(msg)
-            try:
-                outcome = _triage(msg, raw, encoding, seen)
-                if isinstance(outcome, str):
-                    yield Skipped(where, locator, outcome)
-                    continue
-                ts, thread_ts = outcome
-                message = _to_message(msg, ts, thread_ts, where, directory)
-            except ConnectorError as e:
-                yield Rejected(where, locator, e.reason, clip_raw(raw))
-                continue
-            except _CONVERSION_ERRORS as e:
-                yield Rejected(where, locator, _problem(e), clip_raw(raw))
-                continue
-            seen.add(ts)
-            threads.setdefault(thread_ts, []).append(message)
+        read = _read_day(day, prefix, directory, encoding, threads, seen)
+        yield from guard_file(str(day), read, prefix=prefix)
 
     for key in sorted(threads, key=lambda k: (float(k), k)):
-        yield _to_record(key, threads[key], channel_id, channel_name, function)
+        messages = threads[key]
+        locator = f"channel {channel_name}, thread {key}"
+        convert = partial(_to_record, key, messages, channel_id, channel_name, function)
+        yield guard_record(messages[0].path, locator, convert, what="thread")
+
+
+def _read_day(
+    day: Path,
+    prefix: str,
+    directory: Directory,
+    encoding: str,
+    threads: dict[str, list[_Message]],
+    seen: set[str],
+) -> Iterator[Rejected | Skipped]:
+    """Read one day file's messages into ``threads``; yield what is rejected or skipped."""
+    where = str(day)
+    try:
+        text = read_text(day, encoding=encoding)
+    except BadFile as e:
+        yield dataclasses.replace(e.rejected, locator=prefix + e.rejected.locator)
+        return
+    for entry in iter_json_records(text, where, label="message"):
+        if isinstance(entry, Rejected):
+            yield dataclasses.replace(entry, locator=prefix + entry.locator)
+            continue
+        locator, msg = prefix + entry[0], entry[1]
+        raw = json_raw(where, locator, msg, None)  # bad bytes: see _triage
+        if isinstance(raw, Rejected):
+            yield raw
+            continue
+        convert = partial(_message, msg, raw, where, locator, directory, encoding, seen)
+        outcome = guard_record(where, locator, convert, raw, what="message")
+        if isinstance(outcome, Rejected | Skipped):
+            yield outcome
+        else:
+            seen.add(outcome.ts)
+            threads.setdefault(outcome.thread_ts, []).append(outcome)
+
+
+def _message(
+    msg: Any,
+    raw: str,
+    where: str,
+    locator: str,
+    directory: Directory,
+    encoding: str,
+    seen: set[str],
+) -> _Message | Rejected | Skipped:
+    """One message, ready to join its thread; or why it is skipped or rejected."""
+    try:
+        outcome = _triage(msg, raw, encoding, seen)
+        if isinstance(outcome, str):
+            return Skipped(where, locator, outcome)
+        ts, thread_ts = outcome
+        return _to_message(msg, ts, thread_ts, where, directory)
+    except ConnectorError as e:
+        return Rejected(where, locator, e.reason, clip_raw(raw))
+    except _CONVERSION_ERRORS as e:
+        return Rejected(where, locator, _problem(e), clip_raw(raw))
 
 
 def _triage(msg: Any, raw: str, encoding: str, seen: set[str]) -> tuple[str, str] | str:
@@ -329,6 +375,7 @@ def _to_message(
     reply_count = msg.get("reply_count")
     return _Message(
         ts=ts,
+        thread_ts=thread_ts,
         at=at,
         updated=updated,
         part=Part(text=message_text(msg, directory), speaker=speaker, role=role, timestamp=at),
@@ -430,7 +477,11 @@ def _to_record(
 def _problem(e: Exception) -> str:
     """A reason for an unexpected shape, naming the kind of problem but no content."""
     if isinstance(e, KeyError):
-        return f"missing required field {e.args[0]!r}"
+        # Only a field name is named: a key looked up from the record's own values is content.
+        name = e.args[0] if e.args else None
+        if isinstance(name, str) and _FIELD_NAME.match(name):
+            return f"missing required field {name!r}"
+        return "a required field is missing"
     if isinstance(e, AttributeError | TypeError):
         return "a field has the wrong type (expected an object, array or text)"
     return f"unreadable value ({type(e).__name__})"

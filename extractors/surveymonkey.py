@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ from ._survey import (
     survey_timestamp,
 )
 from .base import Record, Rejected, Skipped
-from .files import BadFile, clip_raw, read_text, undecodable_reason
+from .files import BadFile, clip_raw, guard_file, guard_record, read_text, undecodable_reason
 from .registry import connector
 from .text import clean_text
 from .values import check_zone
@@ -87,6 +88,7 @@ _CONTACT_BOXES = frozenset(
 _ANSWER_SUBS = frozenset(("response", "open-ended response", ""))
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _INT_FLOAT = re.compile(r"^(\d+)\.0+$")
+_PLAIN_LOCATOR = re.compile(r"^response [\w.:-]{1,64}$")
 
 
 @dataclass
@@ -135,6 +137,20 @@ def read_surveymonkey(
     except BadFile as e:
         yield e.rejected
         return
+    rows = _read_file(text, where, encoding, tz, dayfirst, text_columns, account_column)
+    yield from guard_file(where, rows)
+
+
+def _read_file(
+    text: str,
+    where: str,
+    encoding: str,
+    tz: str,
+    dayfirst: bool,
+    text_columns: list[str] | None,
+    account_column: str | None,
+) -> Iterator[Record | Rejected]:
+    """The records of one export, each row converted behind its own guard."""
     header, rows = read_csv_rows(text, where, header_rows=2)
     columns: list[_Column] = []
     if header is not None:
@@ -143,7 +159,8 @@ def read_surveymonkey(
         if isinstance(row, Rejected):
             yield row
         else:
-            yield _read_row(row, columns, where, encoding, tz, dayfirst)
+            convert = partial(_read_row, row, columns, where, encoding, tz, dayfirst)
+            yield guard_record(where, row.locator, convert, row.raw)
 
 
 def _columns(
@@ -215,7 +232,7 @@ def _read_row(
         locator = f"response {_respondent_id(ident)}"
     except ConnectorError:
         locator = row.locator
-    if undecodable_reason(locator, encoding):
+    if not _PLAIN_LOCATOR.match(locator):  # an id cell holding anything else is content
         locator = row.locator
     bad_bytes = undecodable_reason(row.raw, encoding)
     if bad_bytes:

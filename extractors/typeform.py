@@ -56,13 +56,27 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
 from ._survey import EMAIL, customer_parts, is_personal_name, survey_record
 from .base import Record, Rejected, Skipped, raw_json
-from .files import BadFile, clip_raw, iter_json_records, read_text, undecodable_reason
+from .files import (
+    BadFile,
+    BrokenOff,
+    LimitError,
+    clip_raw,
+    failure_text,
+    guard_file,
+    guard_record,
+    iter_json_records,
+    json_raw,
+    parse_json,
+    read_text,
+    record_problem,
+)
 from .registry import connector
 from .text import clean_text
 from .values import as_id, parse_timestamp
@@ -71,6 +85,7 @@ _TEXT_QUESTIONS = frozenset(("short_text", "long_text"))
 _CONTACT_TYPES = frozenset(("email", "phone_number"))
 _RESPONSE_KEYS = frozenset(("answers", "response_id", "token", "landing_id", "submitted_at"))
 _ITEMS_ARRAY = re.compile(r'"items"\s*:\s*\[')
+_PLAIN_ID = re.compile(r"^[\w.:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -114,46 +129,70 @@ def read_typeform(
         siblings = []
 
     forms: dict[str, _Field] = {}
-    pages: list[tuple[str, str]] = []  # (display path, text) of the responses files
+    pages: list[_Page] = []  # the responses files
     for file in siblings:
         try:
             text = read_text(file, encoding=encoding)
-            doc = json.loads(text)
-        except (BadFile, json.JSONDecodeError):
-            continue  # not asked for: a broken neighbour only loses its titles
-        if _is_form(doc):
-            _index_form(doc, forms)
+            doc = parse_json(text)
+            if _is_form(doc) and record_problem(doc) is None:
+                _index_form(doc, forms)
+        except Exception:
+            continue
     for file in files:
-        where = str(file)
-        try:
-            text = read_text(file, encoding=encoding, display=where)
-        except BadFile as e:
-            yield e.rejected
-            continue
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            if _ITEMS_ARRAY.search(text):
-                pages.append((where, text))  # salvaged response by response below
-            else:
-                reason = f"invalid JSON: {e.msg} (line {e.lineno}); not a readable Typeform export"
-                yield Rejected(where, "file", reason, clip_raw(text))
-            continue
-        if _is_form(doc):
-            _index_form(doc, forms)
-        elif _is_responses(doc):
-            pages.append((where, text))
-        else:
-            yield Skipped(where, "file", "not a Typeform responses page or form definition")
+        yield from guard_file(str(file), _sort_file(file, encoding, forms, pages))
 
     seen: set[bytes] = set()
-    for where, text in pages:
-        for item in _iter_items(text, where):
+    for page in pages:
+        for item in guard_file(page.where, _iter_items(page)):
             if isinstance(item, Rejected):
                 yield item
                 continue
             locator, response = item
-            yield _read_response(response, where, locator, forms, account_field, seen, encoding)
+            convert = partial(
+                _read_response, response, page.where, locator, forms, account_field, seen, encoding
+            )
+            yield guard_record(page.where, locator, convert, what="response")
+
+
+@dataclass
+class _Page:
+    """A responses file: its text, and its parsed document or why it does not parse."""
+
+    where: str
+    text: str
+    doc: Any = None
+    failure: Exception | None = None
+
+
+def _sort_file(
+    file: Path, encoding: str, forms: dict[str, _Field], pages: list[_Page]
+) -> Iterator[Rejected | Skipped]:
+    """Add a form definition to ``forms`` or a responses file to ``pages``; yield what is not."""
+    where = str(file)
+    try:
+        text = read_text(file, encoding=encoding, display=where)
+    except BadFile as e:
+        yield e.rejected
+        return
+    try:
+        doc = parse_json(text)
+    except (json.JSONDecodeError, LimitError) as e:
+        if _ITEMS_ARRAY.search(text):
+            pages.append(_Page(where, text, failure=e))  # salvaged response by response below
+        else:
+            reason = f"invalid JSON: {failure_text(e, text)}; not a readable Typeform export"
+            yield BrokenOff(where, "file", reason, clip_raw(text))
+        return
+    if _is_form(doc):
+        problem = record_problem(doc)
+        if problem is not None:
+            yield Rejected(where, "file", f"form definition {problem}", clip_raw(text))
+            return
+        _index_form(doc, forms)
+    elif _is_responses(doc):
+        pages.append(_Page(where, text, doc=doc))
+    else:
+        yield Skipped(where, "file", "not a Typeform responses page or form definition")
 
 
 def _json_files(folder: Path) -> list[Path]:
@@ -180,12 +219,9 @@ def _is_responses(doc: Any) -> bool:
     return False
 
 
-def _iter_items(text: str, where: str) -> Iterator[tuple[str, Any] | Rejected]:
+def _iter_items(page: _Page) -> Iterator[tuple[str, Any] | Rejected]:
     """The responses of one file: a page, an array of pages, or an array of responses."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
-        doc = None
+    doc, where = page.doc, page.where
     if isinstance(doc, list):
         for n, element in enumerate(doc, 1):
             if isinstance(element, dict) and "items" in element:
@@ -199,7 +235,12 @@ def _iter_items(text: str, where: str) -> Iterator[tuple[str, Any] | Rejected]:
             else:
                 yield f"item {n}", element
         return
-    yield from iter_json_records(text, where, array_key="items", label="item")
+    if page.failure is not None:
+        yield from iter_json_records(
+            page.text, where, array_key="items", label="item", failure=page.failure
+        )
+    else:
+        yield from iter_json_records(page.text, where, array_key="items", label="item", doc=doc)
 
 
 def _index_form(form: dict[str, Any], forms: dict[str, _Field]) -> None:
@@ -239,14 +280,15 @@ def _read_response(
     seen: set[bytes],
     encoding: str,
 ) -> Record | Rejected | Skipped:
-    raw = raw_json(response)
     if isinstance(response, dict):
         ident = response.get("response_id") or response.get("token")
-        if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident).strip():
-            locator = f"response {str(ident).strip()}"
-    bad_bytes = undecodable_reason(raw, encoding)
-    if bad_bytes:
-        return Rejected(where, locator, bad_bytes, clip_raw(raw))
+        if isinstance(ident, str | int) and not isinstance(ident, bool):
+            ident = str(ident).strip()
+            if _PLAIN_ID.match(ident):
+                locator = f"response {ident}"
+    raw = json_raw(where, locator, response, encoding)
+    if isinstance(raw, Rejected):
+        return raw
     digest = hashlib.blake2b(raw.encode("utf-8"), digest_size=16).digest()
     if digest in seen:
         return Skipped(where, locator, "duplicate response (repeated by an overlapping page)")

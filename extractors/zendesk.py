@@ -36,24 +36,32 @@ Quirks handled:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConnectorError
-from .base import Part, Record, Rejected, Skipped, raw_json
+from .base import Part, Record, Rejected, Skipped
 from .files import (
     BadFile,
+    BrokenOff,
+    CsvRow,
+    LimitError,
     clip_raw,
-    iter_csv,
+    failure_text,
+    guard_file,
+    guard_record,
+    iter_csv_rows,
     iter_json_records,
     iter_jsonl,
+    json_raw,
+    parse_json,
     read_text,
+    safe_raw,
     undecodable_reason,
 )
 from .registry import connector
@@ -110,26 +118,14 @@ def read_zendesk(
             side_files.append(path)
     directory = _Directory()
     for side in side_files:
-        yield from directory.load_file(side, encoding)
+        yield from guard_file(str(side), directory.load_file(side, encoding))
     # JSON pages first: their side-loaded users and organizations also serve the JSON Lines.
     order = {".json": 0, ".jsonl": 1, ".csv": 2}
     for file in sorted(files, key=lambda p: order.get(p.suffix.lower(), 0)):
         if file in side_files:
             continue
-        where = str(file)
-        try:
-            text = read_text(file, encoding=encoding)
-        except BadFile as e:
-            yield e.rejected
-            continue
-        reader = _Reader(where, directory, encoding=encoding, tz=tz)
-        suffix = file.suffix.lower()
-        if suffix == ".csv":
-            yield from reader.csv_rows(text)
-        elif suffix == ".jsonl":
-            yield from reader.jsonl_lines(text)
-        else:
-            yield from reader.json_document(text)
+        reader = _Reader(str(file), directory, encoding=encoding, tz=tz)
+        yield from guard_file(str(file), reader.read(file))
 
 
 def _is_side_file(path: Path) -> bool:
@@ -161,11 +157,11 @@ class _Directory:
                     self.add({kind: [item[1]]})
             return
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            yield Rejected(
-                where, "file", f"invalid JSON: {e.msg} (line {e.lineno})", clip_raw(text)
-            )
+            doc = parse_json(text)
+        except (json.JSONDecodeError, LimitError) as e:
+            # Not one user can be trusted to be read right: the file is read again next run.
+            reason = f"invalid JSON: {failure_text(e, text)}"
+            yield BrokenOff(where, "file", reason, clip_raw(text))
             return
         self.add({kind: doc} if isinstance(doc, list) else doc)
 
@@ -207,15 +203,31 @@ class _Reader:
         self.encoding = encoding
         self.tz = tz
 
+    def read(self, file: Path) -> Iterator[Result]:
+        """The tickets of one export file."""
+        try:
+            text = read_text(file, encoding=self.encoding)
+        except BadFile as e:
+            yield e.rejected
+            return
+        suffix = file.suffix.lower()
+        if suffix == ".csv":
+            yield from self.csv_rows(text)
+        elif suffix == ".jsonl":
+            yield from self.jsonl_lines(text)
+        else:
+            yield from self.json_document(text)
+
     # --- JSON pages and JSON Lines ------------------------------------------------------------
 
     def json_document(self, text: str) -> Iterator[Result]:
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
+            doc = parse_json(text)
+        except (json.JSONDecodeError, LimitError) as e:
             # Truncated or damaged: keep every ticket that still parses.
             key = "tickets" if text.lstrip().startswith("{") else None
-            for item in iter_json_records(text, self.where, array_key=key, label="record"):
+            items = iter_json_records(text, self.where, array_key=key, label="record", failure=e)
+            for item in items:
                 yield item if isinstance(item, Rejected) else self.ticket(item[1], item[0])
             return
         yield from self.page(doc, "record {}", "file", text)
@@ -227,7 +239,7 @@ class _Reader:
                 continue
             locator, value = item
             if isinstance(value, dict) and "tickets" in value:
-                yield from self.page(value, f"{locator}, record {{}}", locator, json.dumps(value))
+                yield from self.page(value, f"{locator}, record {{}}", locator, safe_raw(value))
             else:
                 yield self.ticket(value, locator)
 
@@ -270,10 +282,13 @@ class _Reader:
     def ticket(self, obj: Any, fallback: str) -> Result:
         """One JSON ticket as a record, or rejected, or skipped when deleted."""
         locator = _locator(obj.get("id") if isinstance(obj, dict) else None, fallback)
-        raw = raw_json(obj)
-        bad = undecodable_reason(raw, self.encoding)
-        if bad:
-            return Rejected(self.where, locator, bad, clip_raw(raw))
+        raw = json_raw(self.where, locator, obj, self.encoding)
+        if isinstance(raw, Rejected):
+            return raw
+        convert = partial(self._guarded_ticket, obj, locator, raw)
+        return guard_record(self.where, locator, convert, raw, what="ticket")
+
+    def _guarded_ticket(self, obj: Any, locator: str, raw: str) -> Result:
         try:
             return self._ticket(obj, locator, raw)
         except ConnectorError as e:
@@ -354,24 +369,23 @@ class _Reader:
 
     def csv_rows(self, text: str) -> Iterator[Result]:
         columns: list[str] = []
-        for item in iter_csv(text, self.where):
+        for item in iter_csv_rows(text, self.where):
             if isinstance(item, Rejected):
                 yield item
-                continue
-            locator, cells = item
-            if locator == "header":
-                columns = [clean_text(name) for name in cells[0]]
+            elif isinstance(item, CsvRow):
+                convert = partial(self.csv_row, columns, item.cells, item.locator, item.raw)
+                yield guard_record(self.where, item.locator, convert, item.raw, what="ticket")
+            else:
+                _, header, header_text = item
+                columns = [clean_text(name) for name in header[0]]
                 if "id" not in (name.lower() for name in columns):
                     reason = "CSV header has no 'Id' column: not a Zendesk ticket export"
-                    yield Rejected(self.where, "file", reason, clip_raw(text.split("\n", 1)[0]))
+                    yield Rejected(self.where, "file", reason, clip_raw(header_text))
                     return
-                continue
-            yield self.csv_row(columns, cells, locator)  # type: ignore[arg-type]
 
-    def csv_row(self, columns: list[str], cells: list[str], fallback: str) -> Result:
+    def csv_row(self, columns: list[str], cells: list[str], fallback: str, raw: str) -> Result:
         row = {name.lower(): cell for name, cell in zip(columns, cells, strict=False)}
         locator = _locator(row.get("id", "").strip(), fallback)
-        raw = _csv_line(cells)
         bad = undecodable_reason(raw, self.encoding)
         if bad:
             return Rejected(self.where, locator, bad, clip_raw(raw))
@@ -489,9 +503,3 @@ def _opt_text(value: Any) -> str | None:
 
 def _objects(value: Any) -> Iterable[dict[str, Any]]:
     return (item for item in value if isinstance(item, dict)) if isinstance(value, list) else ()
-
-
-def _csv_line(cells: list[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ...config import SourceConfig
-from ...errors import ConfigError, ConnectorError
+from ...errors import ConfigError, ConnectorError, mask_personal
 from ...extractors.base import CHANNELS, ROLES, Part, Record, Rejected, Skipped, normalize_function
-from ...extractors.files import clip_raw
+from ...extractors.files import BrokenOff, clip_raw
 from ...extractors.registry import Checkpoint, ConnectorSpec, get_connector, iter_input_files
 from ...extractors.text import clean_text
 from ..store import schema
@@ -76,13 +75,27 @@ class SourceRun:
         self.on_bad_record = on_bad_record
         self.progress = progress
         self.counts = SourceCounts()
-        self.quarantine_rows: list[dict[str, Any]] = []
+        # Quarantine rows are buffered like items: a file of a million bad records must not
+        # hold a million Python dicts.
+        self._quarantine_buffer: list[dict[str, Any]] = []
+        self._quarantine_chunks: list[pa.Table] = []
         self.file_rows: list[dict[str, Any]] = []
         # Rows are buffered in Arrow chunks; only (native_id, updated_at, hash) stay in Python.
         self._chunks: list[pa.Table] = []
         self._buffer: list[dict[str, Any]] = []
         self._keys: list[tuple[str, datetime | None, str]] = []
         self._skipped: Counter[str] = Counter()
+        self._broken = False  # the unit being read broke off (see _read_unit)
+        self._shown: dict[str, str] = {}  # record path -> display path (resolving costs)
+
+    def _display(self, path: str) -> str:
+        """The display path of a record's ``path``: resolved once per file, not per record."""
+        shown = self._shown.get(path)
+        if shown is None:
+            if len(self._shown) > 4096:
+                self._shown.clear()
+            shown = self._shown[path] = self.source.display_path(Path(path))
+        return shown
 
     # ------------------------------------------------------------------------------ reading
 
@@ -112,6 +125,14 @@ class SourceRun:
             records_before = self.counts.read
             self._read_unit((unit,), str(unit))
             self.counts.files_read += 1
+            if self._broken:
+                # Not marked as read: the next run reads it again (its records dedupe).
+                log.warning(
+                    "source %s: %s broke off; it will be read again next run",
+                    source.name,
+                    mask_personal(display),
+                )
+                continue
             self.file_rows.append(
                 {
                     "source_name": source.name,
@@ -156,10 +177,15 @@ class SourceRun:
         )
 
     def _read_unit(self, args: tuple[Any, ...], path: str) -> Checkpoint | None:
-        """Run the connector on ``args``; ``path`` names what it reads in errors and logs."""
+        """Run the connector on ``args``; ``path`` names what it reads in errors and logs.
+
+        Sets ``_broken`` when the unit did not read to its end (a :class:`BrokenOff` rejection,
+        or the connector raised): a file is then not marked as read.
+        """
         options = self.source.options
         produced = 0
         checkpoint = None
+        self._broken = False
         try:
             for out in self.spec.read(*args, **options):
                 produced += 1
@@ -172,19 +198,25 @@ class SourceRun:
                     continue
                 self.counts.read += 1
                 if isinstance(out, Record):
-                    row = _to_row(out, self.source, self.spec, self.run_id, self.now)
+                    row = self._row(out)
                     if isinstance(row, Rejected):
                         self._reject(row)
                     else:
                         self._add(row)
                 elif isinstance(out, Rejected):
+                    if isinstance(out, BrokenOff):
+                        self._broken = True
                     self._reject(out)
                 else:
                     raise TypeError(f"connector yielded {type(out).__name__}")
                 if self.progress and self.counts.read % 500 == 0:
                     self.progress(self.source.name, self.counts.read)
         except ConfigError as e:  # say which source's settings are wrong
-            raise ConfigError(str(e), key=f"sources.{self.source.name}") from e
+            if e.path:  # it already names its file
+                raise
+            raise ConfigError(
+                str(e), path=self.source.config_path, key=f"sources.{self.source.name}"
+            ) from e
         except ConnectorError:
             raise
         except Exception as e:  # a connector bug must not lose the rest of the run
@@ -193,12 +225,13 @@ class SourceRun:
             log.error(
                 "connector %s failed on %s (%s) after %d records",
                 self.spec.name,
-                self.source.display_path(Path(path)),
+                mask_personal(self.source.display_path(Path(path))),
                 type(e).__name__,
                 produced,
             )
             self.counts.read += 1
             checkpoint = None
+            self._broken = True
             unit = "rows" if self.spec.layout == "database" else "file"
             self._reject(
                 Rejected(
@@ -213,13 +246,23 @@ class SourceRun:
             self.progress(self.source.name, self.counts.read)
         return checkpoint
 
+    def _row(self, record: Record) -> dict[str, Any] | Rejected:
+        """The record's ``items`` row, or its rejection: one record never stops the file."""
+        try:
+            return _to_row(record, self.source, self.spec, self.run_id, self.now, self._display)
+        except Exception as e:  # a record shaped like nothing _to_row expects
+            path, locator = getattr(record, "path", ""), getattr(record, "locator", "")
+            raw = record.raw if isinstance(getattr(record, "raw", None), str) else ""
+            reason = f"cannot store record: unexpected {type(e).__name__} (a bug: please report it)"
+            return Rejected(path if isinstance(path, str) else "", str(locator), reason, raw)
+
     def _reject(self, rejected: Rejected) -> None:
-        path = self.source.display_path(Path(rejected.path)) if rejected.path else ""
+        path = self._display(rejected.path) if rejected.path else ""
         if self.on_bad_record == "raise":
             raise ConnectorError(rejected.reason, path=path, locator=rejected.locator)
         self.counts.quarantined += 1
         raw = clip_raw(rejected.raw or "")
-        self.quarantine_rows.append(
+        self._quarantine_buffer.append(
             {
                 "quarantine_id": _hash(
                     [self.source.name, path, rejected.locator, rejected.reason, raw]
@@ -236,6 +279,20 @@ class SourceRun:
                 "last_seen_at": self.now,
             }
         )
+        if len(self._quarantine_buffer) >= _CHUNK:
+            self._flush_quarantine()
+
+    def _flush_quarantine(self) -> None:
+        if self._quarantine_buffer:
+            table = pa.Table.from_pylist(self._quarantine_buffer, schema=schema.QUARANTINE)
+            self._quarantine_chunks.append(table)
+            self._quarantine_buffer = []
+
+    def quarantine_tables(self) -> list[pa.Table]:
+        """The run's quarantine rows (possibly repeating a ``quarantine_id``), then forgets them."""
+        self._flush_quarantine()
+        tables, self._quarantine_chunks = self._quarantine_chunks, []
+        return tables
 
     def _add(self, row: dict[str, Any]) -> None:
         self._keys.append((row["native_id"], row["updated_at"], row["record_hash"]))
@@ -276,13 +333,17 @@ class SourceRun:
             else:
                 self.counts.updated += 1
                 keep[position] = True
+        del winner
         tables, offset = [], 0
         for chunk in self._chunks:
-            mask = pa.array(keep[offset : offset + chunk.num_rows], type=pa.bool_())
+            part = keep[offset : offset + chunk.num_rows]
             offset += chunk.num_rows
-            if pc.any(mask).as_py():
-                tables.append(chunk.filter(mask))
+            if all(part):
+                tables.append(chunk)  # every row is written: no copy
+            elif any(part):
+                tables.append(chunk.filter(pa.array(part, type=pa.bool_())))
         self._chunks = []
+        self._keys = []  # not needed any more: free it before the commit
         return tables
 
 
@@ -293,7 +354,7 @@ def _parts(record: Record) -> list[dict[str, Any]] | str:
         if not isinstance(part, Part):
             return f"part {i + 1} is not a Part"
         if part.role not in ROLES:
-            return f"part {i + 1}: role {part.role!r} is not one of {', '.join(ROLES)}"
+            return f"part {i + 1}: unknown role (expected one of {', '.join(ROLES)})"
         if part.timestamp is not None and part.timestamp.tzinfo is None:
             return f"part {i + 1}: timestamp has no time zone"
         text = clean_text(part.text or "")
@@ -310,7 +371,12 @@ def _parts(record: Record) -> list[dict[str, Any]] | str:
 
 
 def _to_row(
-    record: Record, source: SourceConfig, spec: ConnectorSpec, run_id: str, now: datetime
+    record: Record,
+    source: SourceConfig,
+    spec: ConnectorSpec,
+    run_id: str,
+    now: datetime,
+    display: Callable[[str], str] | None = None,
 ) -> dict[str, Any] | Rejected:
     """Validate and normalise a connector's record into an ``items`` row."""
     path = record.path
@@ -336,7 +402,8 @@ def _to_row(
     if channel is None:
         return reject("no channel: set `channel` in the source's config or map a channel column")
     if channel not in CHANNELS:
-        return reject(f"unknown channel {channel[:40]!r}; expected one of {', '.join(CHANNELS)}")
+        # The value is not quoted: a mapped channel column may hold anything (personal data).
+        return reject(f"unknown channel (expected one of {', '.join(CHANNELS)})")
     for name in ("created_at", "updated_at"):
         value = getattr(record, name)
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
@@ -367,7 +434,9 @@ def _to_row(
         "item_id": item_id(source.name, native_id),
         "source": spec.name,
         "source_name": source.name,
-        "source_path": source.display_path(Path(path)) if path else "",
+        "source_path": (display(path) if display else source.display_path(Path(path)))
+        if path
+        else "",
         "native_id": native_id,
         **content,
         "raw": clip_raw(record.raw or ""),

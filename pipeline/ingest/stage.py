@@ -12,10 +12,13 @@ For each source, every record a connector yields ends up in exactly one place:
 
 So ``read == new + updated + unchanged + duplicate + quarantined`` for every source, and the run's
 counts say so. Export files whose content and source settings did not change since the last run
-are not read again (``full=True`` reads everything). A database source (layout ``database``) is
-read from where its last run left off: its connector gets the state stored in ``files`` under the
-source's ``sql:`` pseudo path (with unchanged settings, and unless ``full``) and yields the new
-state last.
+are not read again (``full=True`` reads everything), unless their last read broke off: a file that
+is truncated or damaged outside its records (its rejection is a
+:class:`~silobridge.extractors.files.BrokenOff`), or on which the connector raised, is not marked
+as read, so the next run reads it again and its records dedupe. A database source (layout
+``database``) is read from where its last run left off: its connector gets the state stored in
+``files`` under the source's ``sql:`` pseudo path (with unchanged settings, and unless ``full``)
+and yields the new state last.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..._version import __version__
 from ...config import SourceConfig
+from ...extractors.files import Limits, use_limits
 from ...extractors.registry import get_connector, iter_input_files
 from ..store import schema
 from ..store.store import Store, StoreWriter, new_run_id
@@ -94,6 +99,7 @@ def run_ingest(
     config_hash: str = "",
     run_id: str | None = None,
     progress: ProgressFn | None = None,
+    limits: Limits | None = None,
 ) -> IngestResult:
     """Read every source and commit its records to the store, as one run.
 
@@ -107,6 +113,9 @@ def run_ingest(
         config_hash: Hash of the configuration, recorded in the run manifest.
         run_id: The run's id (default: a timestamp plus random suffix).
         progress: Called with ``(source name, records read so far)`` as records are read.
+        limits: How big and deep one record may be (``[limits]`` of the config; default
+            :class:`~silobridge.extractors.files.Limits`). Raising one does not re-read files
+            already read: pass ``full=True``.
 
     Returns:
         The run's counts.
@@ -135,26 +144,28 @@ def run_ingest(
         existing: dict[str, dict[str, tuple[datetime | None, str]]] | None = None
         results: dict[str, SourceCounts] = {}
         item_tables: list[pa.Table] = []
-        quarantine_rows: list[dict[str, Any]] = []
+        quarantine_tables: list[pa.Table] = []
         file_rows: list[dict[str, Any]] = []
         for source in sources:
             if not source.enabled:
                 continue
             t0 = time.perf_counter()
             reader = SourceRun(source, run_id, now, on_bad_record, progress)
-            reader.run(files_state, full=full)
+            with use_limits(limits):
+                reader.run(files_state, full=full)
             if reader.has_records:
                 if existing is None:  # read once, and only when some export changed
                     existing = _existing_items(store)
                 item_tables.extend(reader.rows_to_write(existing.get(source.name, {})))
-            quarantine_rows.extend(reader.quarantine_rows)
+            quarantine_tables.extend(reader.quarantine_tables())
             file_rows.extend(reader.file_rows)
             reader.counts.seconds = round(time.perf_counter() - t0, 3)
             results[source.name] = reader.counts
             log.info("source %s: %s", source.name, _summary(reader.counts))
         result = IngestResult(run_id=run_id, store=store.root, sources=results)
         result.rolled_back = writer.rolled_back
-        timings = _commit(writer, item_tables, quarantine_rows, file_rows, result)
+        existing = None  # the stored keys: not needed for the commit
+        timings = _commit(writer, item_tables, quarantine_tables, file_rows, result)
         writer.vacuum(retention_days)
         result.seconds = time.perf_counter() - started
         manifest = writer.commit(_manifest(result, now, config_hash, timings))
@@ -214,7 +225,7 @@ def plan_ingest(store: Store | None, sources: Sequence[SourceConfig]) -> dict[st
 def _commit(
     writer: StoreWriter,
     item_tables: list[pa.Table],
-    quarantine_rows: list[dict[str, Any]],
+    quarantine_tables: list[pa.Table],
     file_rows: list[dict[str, Any]],
     result: IngestResult,
 ) -> dict[str, float]:
@@ -224,30 +235,55 @@ def _commit(
         writer.upsert("items", pa.concat_tables(item_tables))
     timings["commit_items"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
-    if quarantine_rows:
-        rows = _unique(quarantine_rows, "quarantine_id")
-        # A bad record met again keeps when it was first seen.
-        seen = {
-            (r["source_name"], r["quarantine_id"]): r
-            for r in writer.store.read(
-                "quarantine",
-                columns=["source_name", "quarantine_id", "first_run_id", "first_seen_at"],
-            ).to_pylist()
-        }
-        for row in rows:
-            first = seen.get((row["source_name"], row["quarantine_id"]))
-            if first is not None:
-                row["first_run_id"], row["first_seen_at"] = (
-                    first["first_run_id"],
-                    first["first_seen_at"],
-                )
-        metrics = writer.upsert("quarantine", pa.Table.from_pylist(rows, schema=schema.QUARANTINE))
+    quarantine = _last_per_key(
+        [t for t in quarantine_tables if t.num_rows], ["source_name", "quarantine_id"]
+    )
+    if quarantine is not None:
+        existing = writer.store.read(
+            "quarantine", columns=["source_name", "quarantine_id", "first_run_id", "first_seen_at"]
+        )
+        if existing.num_rows:
+            quarantine = _keep_first_seen(quarantine, existing)
+        metrics = writer.upsert("quarantine", quarantine)
         result.quarantine_added = metrics["inserted"]
     timings["commit_quarantine"] = round(time.perf_counter() - t0, 3)
     if file_rows:
         rows = _unique(file_rows, "source_path")
         writer.upsert("files", pa.Table.from_pylist(rows, schema=schema.FILES))
     return timings
+
+
+def _last_per_key(tables: list[pa.Table], keys: list[str]) -> pa.Table | None:
+    """The rows of ``tables``, only the last one of each ``keys`` value; ``None`` if none."""
+    if not tables:
+        return None
+    table = pa.concat_tables(tables).combine_chunks()
+    seen: dict[tuple[Any, ...], int] = {}
+    columns = [table.column(k).to_pylist() for k in keys]
+    for position, key in enumerate(zip(*columns, strict=True)):
+        seen[key] = position
+    del columns
+    if len(seen) == table.num_rows:
+        return table
+    return table.take(pa.array(sorted(seen.values()), type=pa.int64()))
+
+
+def _keep_first_seen(rows: pa.Table, existing: pa.Table) -> pa.Table:
+    """``rows`` with ``first_run_id``/``first_seen_at`` of the stored row of the same key: a bad
+    record met again keeps when it was first seen."""
+    stored = existing.rename_columns(
+        ["source_name", "quarantine_id", "_stored_run_id", "_stored_seen_at"]
+    )
+    joined = rows.join(stored, keys=["source_name", "quarantine_id"], join_type="left outer")
+    first_run = pc.coalesce(joined.column("_stored_run_id"), joined.column("first_run_id"))
+    first_seen = pc.coalesce(joined.column("_stored_seen_at"), joined.column("first_seen_at"))
+    joined = joined.set_column(
+        joined.schema.get_field_index("first_run_id"), "first_run_id", first_run
+    )
+    joined = joined.set_column(
+        joined.schema.get_field_index("first_seen_at"), "first_seen_at", first_seen
+    )
+    return joined.select(schema.QUARANTINE.names).cast(schema.QUARANTINE)
 
 
 def _unique(rows: Iterable[dict[str, Any]], key: str) -> list[dict[str, Any]]:
