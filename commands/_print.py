@@ -67,6 +67,13 @@ def _print_understand(result: Any) -> None:
             + (", ".join(f"{v} {k}" for k, v in sorted(entities.items())) or "none")
             + "."
         )
+    if stats.get("items_cut") or stats.get("items_split") or stats.get("sentences_split"):
+        out.print(
+            f"Long texts: {stats.get('items_cut', 0)} items cut at the length limit "
+            f"({stats.get('chars_cut', 0)} characters not analysed), "
+            f"{stats.get('items_split', 0)} items and {stats.get('sentences_split', 0)} "
+            "sentences split into pieces (docs/understand.md, Long texts)."
+        )
     steps = ("segment", "analyze", "embed", "write", "total")
     out.print(
         "Seconds: "

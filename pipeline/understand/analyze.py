@@ -15,6 +15,16 @@ Every unit keeps its ``item_id``, position, character span in the item's text, r
 pseudonymous ``speaker_key`` (never the speaker's name) and timestamp; its ``text`` is
 redacted, and its ``entities`` point into that redacted text.
 
+Company names are never redacted: the taxonomy's company and gazetteer names, the
+``known_orgs`` a caller passes, and the items' ``account`` values that are companies
+(:mod:`.redact_accounts`: an account named like a person, a sole trader's, is redacted as one).
+
+Long texts never fail: segmentation cuts an item's text at
+:data:`~.segment.MAX_ITEM_CHARS`, segments turns over
+:data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` in pieces and makes no unit longer than
+:data:`~.segment.MAX_UNIT_CHARS`; :func:`analyze_texts` takes any text in pieces of at most
+``MAX_NLP_CHARS``. ``stats`` count what was cut (``items_cut``, ``chars_cut``) and split.
+
 This module works on a DataFrame of items and reads no store:
 
 * :func:`understand` (or :class:`UnderstandStage` to keep the models loaded between calls),
@@ -57,23 +67,28 @@ import pyarrow as pa
 from ...errors import ConfigError
 from ...taxonomy import Taxonomy, gazetteer_names, load_taxonomy
 from ..embed import Embedder, embed
+from ..nlp import MAX_NLP_CHARS, in_pieces, load_pipeline
 from ..store.cache import EmbeddingCache, cache_key
 from ..store.schema import UNDERSTOOD, UNITS
 from . import entities as entities_mod
 from . import redact as redact_mod
 from . import segment as segment_mod
-from .entities import Entity, EntityTagger
-from .redact import RedactedSpan, Redaction, Redactor, render
+from .entities import Entity, EntityTagger, join_entities
+from .redact import RedactedSpan, Redaction, Redactor, join_redactions, render
+from .redact_accounts import allow_form, company_accounts, pseudonym
 from .redact_names import NOT_NAMES
 
 log = logging.getLogger(__name__)
 
-#: Changes whenever a change in this module can change the units it writes.
-ALGORITHM = "understand.v1"
+#: Changes whenever a change in this module can change the units it writes. v2: only the
+#: accounts that are companies join the allow list (:mod:`.redact_accounts`).
+ALGORITHM = "understand.v3"
 #: Distinct unit texts whose redaction and entities a stage remembers between calls.
 MEMO_SIZE = 500_000
 #: Item columns copied onto their units (when the items have them).
 ITEM_COLUMNS = ("source_name", "source", "function", "channel", "account", "created_at")
+#: What the length limits did (:attr:`.segment.SegmentResult.limits`), in ``stats``.
+LIMIT_STATS = ("items_cut", "chars_cut", "items_split", "sentences_split")
 
 
 @dataclass
@@ -90,7 +105,11 @@ class UnderstandResult:
         dropped: The dropped spans (``item_id``, ``part_index``, ``start``, ``end``, ``rule``).
         vectors: ``(len(units), dim)`` float32, L2-normalised, in the units' order.
         stats: Counts: ``items``, ``units``, ``distinct_texts``, ``redacted`` (per type),
-            ``entities`` (per type), ``encoded``, ``cache_hits``.
+            ``entities`` (per type), ``encoded``, ``cache_hits``; and what the length limits
+            did: ``items_cut`` (items whose text was cut at
+            :data:`~.segment.MAX_ITEM_CHARS`), ``chars_cut`` (characters not analysed),
+            ``items_split`` (items with a turn segmented in pieces), ``sentences_split``
+            (sentences over :data:`~.segment.MAX_UNIT_CHARS` split into units).
         timings: Seconds per step: ``segment``, ``analyze``, ``embed`` (of which ``encode``,
             the model itself), ``total``.
     """
@@ -111,8 +130,8 @@ class UnderstandStage:
             redacted, and whose ``company`` name is never redacted nor a candidate competitor.
         gazetteer: The gazetteer itself, instead of ``taxonomy`` (as
             :func:`silobridge.taxonomy.load_gazetteer` returns it).
-        known_orgs: Organisation names that are neither persons nor competitors (customer
-            accounts). :meth:`run` adds the items' ``account`` values.
+        known_orgs: Names known to be companies, neither persons nor competitors (customer
+            accounts the caller knows are companies): always on the allow list.
         embedder: The embedding model (default: all-MiniLM-L6-v2 from its installed package).
         cache: Where vectors persist between runs (``None``: encode every distinct text).
         batch_size: Texts per spaCy batch.
@@ -133,11 +152,16 @@ class UnderstandStage:
         self.taxonomy = taxonomy
         self.gazetteer = gazetteer
         self.known_orgs = tuple(known_orgs)
+        #: Account names of items beyond those :meth:`run` is given (``run_understand`` sets
+        #: the store's); like theirs, each joins the allow list only if it is a company.
+        self.accounts: tuple[str, ...] = ()
         self.embedder = embedder
         self.cache = cache
         self.batch_size = batch_size
-        self._tools: tuple[frozenset[str], Redactor, EntityTagger] | None = None
+        self._tools: tuple[tuple[frozenset[str], frozenset[str]], Redactor, EntityTagger] | None
+        self._tools = None
         self._memo: dict[str, tuple[Redaction, list[Entity]]] = {}
+        self._companies: dict[str, bool] = {}  # account name -> is a company
 
     def __getstate__(self) -> dict[str, Any]:
         # shipped to Ray workers without its loaded spaCy pipelines and memo; they reload
@@ -188,21 +212,48 @@ class UnderstandStage:
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return f"{ALGORITHM}+{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
-    def _nlp_tools(self, extra_orgs: Iterable[str]) -> tuple[Redactor, EntityTagger]:
+    def _nlp_tools(self, accounts: Iterable[str]) -> tuple[Redactor, EntityTagger]:
+        """The redactor and tagger for items of these ``accounts`` (and :attr:`accounts`).
+
+        The allow list holds the gazetteer, the company, :attr:`known_orgs` and the accounts
+        that are companies (:func:`.redact_accounts.company_accounts`); no account is a
+        candidate competitor.
+        """
         gazetteer, company = self._taxonomy()
-        orgs = frozenset(o for o in (*self.known_orgs, *company, *extra_orgs) if o)
-        if self._tools is None or self._tools[0] != orgs:
+        sure = [o for o in (*self.known_orgs, *company) if o]
+        names = {a.strip() for a in (*self.accounts, *accounts) if isinstance(a, str) and a.strip()}
+        new = [a for a in sorted(names) if a not in self._companies]
+        if new:
+            known = [*sure, *gazetteer_names(gazetteer)]
+            self._companies.update(company_accounts(new, nlp=load_pipeline(), known=known))
+            persons = sum(not self._companies[a] for a in new)
+            if persons:
+                log.info(
+                    "%d of %d accounts are not companies: not on the allow list", persons, len(new)
+                )
+        orgs = frozenset([*sure, *(allow_form(a) for a in names if self._companies[a])])
+        customers = frozenset(names)
+        key = (orgs, customers)
+        if self._tools is None or self._tools[0] != key:
             allow = [*gazetteer_names(gazetteer), *sorted(orgs)]
             redactor = Redactor(allow_list=allow, batch_size=self.batch_size)
             tagger = EntityTagger(
                 gazetteer=gazetteer,
-                known_orgs=sorted(orgs),
+                known_orgs=sorted(orgs | customers),
                 nlp=redactor.pipeline,
                 batch_size=self.batch_size,
             )
-            self._tools = (orgs, redactor, tagger)
+            self._tools = (key, redactor, tagger)
             self._memo = {}
         return self._tools[1], self._tools[2]
+
+    def _shown_account(self, account: Any) -> Any:
+        """``account`` as the units carry it: a company's name as it is, anyone else's as a
+        :func:`.redact_accounts.pseudonym`, blank as ``None``."""
+        if not isinstance(account, str) or not account.strip():
+            return None
+        name = account.strip()
+        return name if self._companies.get(name, False) else pseudonym(name)
 
     # ----------------------------------------------------------------------------- running
 
@@ -270,6 +321,8 @@ class UnderstandStage:
         timings["embed"] = time.perf_counter() - t0
 
         frame = _unit_frame(items, units, out_text, out_types, out_entities)
+        if "account" in frame:  # an account that is not a company leaves items as a pseudonym
+            frame["account"] = [self._shown_account(a) for a in frame["account"]]
         frame["embedding_key"] = [keys_of[t] for t in out_text]
         frame["model_id"] = model_id
         timings["total"] = time.perf_counter() - started
@@ -282,6 +335,7 @@ class UnderstandStage:
             "entities": dict(Counter(e["type"] for ents in out_entities for e in ents)),
             "encoded": encoded,
             "cache_hits": hits,
+            **{k: seg.limits.get(k, 0) for k in LIMIT_STATS},
         }
         return UnderstandResult(frame, seg.dropped, vectors, stats, timings)
 
@@ -313,12 +367,18 @@ def analyze_texts(
 
     With ``gate`` (the default) each text gets only the parts of the pipeline it needs
     (:meth:`.redact.Redactor.parse_many`): most unit
-    texts name no one and are only tokenised, for the same output.
+    texts name no one and are only tokenised, for the same output. A text longer than
+    :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` is analysed in pieces
+    (:func:`~silobridge.pipeline.nlp.pieces`), whose results are put together.
 
     Returns:
         One :class:`Redaction` and one list of entities per text; the entities' offsets are
         in the *original* text (see :func:`map_entities`).
     """
+    flat, owners = in_pieces(texts, MAX_NLP_CHARS)
+    if len(flat) != len(texts):
+        done, tagged = analyze_texts(flat, redactor=redactor, tagger=tagger, gate=gate)
+        return join_redactions(texts, owners, done), join_entities(texts, owners, tagged)
     if tagger.pipeline is not redactor.pipeline:
         return redactor.redact_many(texts, gate=gate), tagger.tag(texts)
     redactions: list[Redaction] = []
@@ -486,7 +546,7 @@ def process_chunk(
         return Chunk(0, UNITS.empty_table(), UNDERSTOOD.empty_table(), model_id, {}, {})
     out = stage.run(chunk)
     stats: Counter[str] = Counter()
-    for k in ("units", "distinct_texts", "analyzed_texts", "encoded", "cache_hits"):
+    for k in ("units", "distinct_texts", "analyzed_texts", "encoded", "cache_hits", *LIMIT_STATS):
         stats[k] += out.stats[k]
     for k, v in out.stats["redacted"].items():
         stats[f"redacted_{k}"] += v

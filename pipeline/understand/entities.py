@@ -29,7 +29,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
 from ...taxonomy import gazetteer_names
-from ..nlp import MODEL, load_pipeline
+from ..nlp import MAX_NLP_CHARS, MODEL, in_pieces, load_pipeline
 from .redact_names import lexicon
 
 CANDIDATE = "candidate_competitor"
@@ -109,9 +109,17 @@ class EntityTagger:
         return self._nlp
 
     def tag(self, texts: Sequence[str]) -> list[list[Entity]]:
-        """The entities of each text, in text order."""
-        docs = self.pipeline.pipe(texts, batch_size=self.batch_size)
-        return [self.tag_doc(doc) for doc in docs]
+        """The entities of each text, in text order.
+
+        A text longer than :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` is tagged in pieces
+        (:func:`~silobridge.pipeline.nlp.pieces`).
+        """
+        nlp = self.pipeline
+        flat, owners = in_pieces(list(texts), min(MAX_NLP_CHARS, nlp.max_length))
+        found = [self.tag_doc(doc) for doc in nlp.pipe(flat, batch_size=self.batch_size)]
+        if len(flat) == len(texts):
+            return found
+        return join_entities(texts, owners, found)
 
     def tag_doc(self, doc: Any) -> list[Entity]:
         """The entities of a text already parsed by :attr:`pipeline`, in text order.
@@ -151,3 +159,14 @@ class EntityTagger:
         return not all(
             (t.text.isupper() and len(t.text) <= 4) or t.lower_ in self._words for t in words
         )
+
+
+def join_entities(
+    texts: Sequence[str], owners: Sequence[tuple[int, int]], found: Sequence[list[Entity]]
+) -> list[list[Entity]]:
+    """The entities of pieces of ``texts`` (as :func:`~silobridge.pipeline.nlp.in_pieces`
+    cuts them: ``owners`` holds each piece's text and offset), at their texts' offsets."""
+    out: list[list[Entity]] = [[] for _ in texts]
+    for (i, offset), ents in zip(owners, found, strict=True):
+        out[i].extend(Entity(e.type, e.id, e.text, e.start + offset, e.end + offset) for e in ents)
+    return out

