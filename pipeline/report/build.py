@@ -30,7 +30,7 @@ call does not outweigh ten tickets; an item is counted once per theme and functi
 * **entities**: products, features and competitors mentioned, per function;
 * **evidence**: for every finding, up to five quotes (redacted unit texts), central to the
   finding's units and unlike each other, each with its source record (connector, source,
-  native id, date, function).
+  a safe reference to the record, date, function: :mod:`.safety`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ from scipy.stats import poisson
 from ...classifiers.keyphrases import representatives
 from ...errors import ConfigError
 from ..store.store import Store
+from ..understand.redact_accounts import pseudonym
 from ..voice import customer_voice
+from .safety import safe_account, safe_reference
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ def facts(
         columns=["role", "channel", "entities", "embedding_key", "model_id"]
     )
     found = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()
-    items = store.items(columns=["item_id", "native_id", "created_at"])
+    items = store.items(columns=["item_id", "native_id", "source_path", "created_at"])
     frame = frame.merge(
         items.rename(columns={"created_at": "item_created_at"}), on="item_id", how="left"
     )
@@ -179,7 +181,10 @@ def facts(
     out["week"] = created.dt.tz_localize(None).dt.to_period(freq).dt.start_time
     out["sentiment_score"] = out["sentiment_score"].astype(float)
     if accounts is not None:
-        out = out.merge(accounts, on="account", how="left")
+        # units carry an account that is not a company as its pseudonym: join on both forms
+        aliases = accounts.assign(account=accounts["account"].map(pseudonym))
+        keyed = pd.concat([accounts, aliases]).drop_duplicates("account")
+        out = out.merge(keyed, on="account", how="left")
         out["arr"] = out["arr"].fillna(0.0)
     return out
 
@@ -418,15 +423,17 @@ def quotes(
         out.append(
             {
                 "unit_id": row["unit_id"],
+                "item_id": row["item_id"],
                 "text": row["text"],
                 "connector": row["source"],
                 "source_name": row["source_name"],
-                "native_id": row["native_id"],
+                # never the file name nor an id that could name someone (.safety)
+                "native_id": safe_reference(row["native_id"], row["item_id"], row["source_path"]),
                 "date": pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d")
                 if pd.notna(row["created_at"])
                 else None,
                 "function": row["function"],
-                "account": row["account"],
+                "account": safe_account(row["account"]),
             }
         )
         if len(out) == k:
@@ -546,8 +553,9 @@ def evidence(
         if s["function"] != "All":
             mask &= f["function"] == s["function"]
         add("spike", key, s["theme"], s["function"], mask)
-    columns = ["finding", "finding_key", "theme", "finding_function", "rank", "unit_id", "text",
-               "connector", "source_name", "native_id", "date", "function", "account"]  # fmt: skip
+    columns = ["finding", "finding_key", "theme", "finding_function", "rank", "unit_id", "item_id",
+               "text", "connector", "source_name", "native_id", "date", "function",
+               "account"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 

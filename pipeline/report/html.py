@@ -3,7 +3,9 @@ digest per function.
 
 Every text that comes from data (quotes, theme names, accounts, ids) goes through
 :func:`html.escape` in the HTML and :func:`md` in the digests; charts are inline SVG drawn
-here.
+here. The digests go to Slack: :func:`md` also leaves them unable to ping anyone or unfurl a
+link (:mod:`.safety`). Ids and accounts reach both already made safe by the build
+(:func:`.safety.safe_reference`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .build import Report, ordered_functions, theme_label
+from .safety import inert_url, neutralise_mentions, split_urls
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;
@@ -353,8 +356,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
 def md(text: Any) -> str:
-    """``text`` with Markdown's (and Slack's) control characters escaped, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """``text`` with Markdown's (and Slack's) control characters escaped, on one line, that
+    pings no one (``@here``, ``<!channel>``, ``<@U123>``: :func:`.safety.neutralise_mentions`)
+    and links nothing (URLs and domain names as inline code: :func:`.safety.inert_url`)."""
+    flat = neutralise_mentions(" ".join(str(text).split()))
+    return "".join(
+        inert_url(part) if is_url else _MD_SPECIAL.sub(r"\\\1", part)
+        for part, is_url in split_urls(flat)
+    )
 
 
 def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
