@@ -7,10 +7,15 @@ goes to stdout alone.
 
 Exit codes:
     0  finished, every record stored
-    1  failed (a bad record under --strict, a damaged store, an unexpected error)
+    1  failed (a bad record under --strict, a damaged store, a store that is a file, read-only
+       or on a full disk, another error of the operating system, an unexpected error)
     2  configuration or usage error
     3  finished, some records quarantined (``silobridge quarantine`` lists them)
-    4  the store is being written by another run
+    4  the store is being written by another job or run (the message names it)
+
+Every error a user can cause ends in one ``Error:`` line (one JSON log line under
+``--log-format json``) that names the path and never quotes a record, and its exit code: no
+traceback. Only a bug shows one (in text logs; a JSON log gets one line naming where it broke).
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 import tomllib
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import click
 import typer
 from rich.console import Console
 
@@ -95,7 +103,7 @@ TaxonomyOpt = Annotated[
     Path | None,
     typer.Option(
         "--taxonomy",
-        help="Taxonomy YAML whose gazetteer is tagged and kept (default: [taxonomy] path).",
+        help="Taxonomy YAML whose gazetteer is tagged and kept (default: \\[taxonomy] path).",
     ),
 ]
 EngineOpt = Annotated[
@@ -103,14 +111,14 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="Where the row-wise stages run: local (this process) or ray (Ray Data actors; "
-        "needs pip install 'silobridge[ray]'). Default: [execution] engine, else local.",
+        "needs pip install 'silobridge\\[ray]'). Default: \\[execution] engine, else local.",
     ),
 ]
 ModelOpt = Annotated[
     str | None,
     typer.Option(
         "--model",
-        help="Embedding model: all-MiniLM-L6-v2 or a model folder (default: [embed] model).",
+        help="Embedding model: all-MiniLM-L6-v2 or a model folder (default: \\[embed] model).",
     ),
 ]
 RebuildOpt = Annotated[
@@ -186,24 +194,72 @@ class _JsonFormatter(logging.Formatter):
 
 
 class _errors:
-    """Turn library errors into one clean ``Error:`` line and the documented exit code."""
+    """Turn errors into one clean ``Error:`` line and the documented exit code.
+
+    Library errors keep their message: a locked store exits 4 (the message names the holder),
+    a configuration error 2, any other silobridge error 1. An error of the operating system (a
+    read-only or full disk, a path that is a file...) exits 1 with one line naming the path
+    (:func:`~silobridge.pipeline.store.store.describe_os_error`). Anything else is a bug: its
+    traceback shows, except under ``--log-format json``, where one line names the error's type
+    and where it was raised (never its message: it might quote a record).
+    """
 
     def __enter__(self) -> None:
+        _CONTEXT["store"] = None
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
-        if exc is None or isinstance(exc, typer.Exit | typer.Abort | KeyboardInterrupt):
+        if exc is None or isinstance(
+            exc, typer.Exit | typer.Abort | KeyboardInterrupt | click.ClickException
+        ):
             return False
         if isinstance(exc, StoreLockedError):
-            code = EXIT_LOCKED
+            code, message = EXIT_LOCKED, str(exc)
         elif isinstance(exc, ConfigError):
-            code = EXIT_CONFIG
+            code, message = EXIT_CONFIG, str(exc)
         elif isinstance(exc, SilobridgeError):
-            code = EXIT_FAILED
+            code, message = EXIT_FAILED, str(exc)
         else:
-            return False
-        notice(f"Error: {exc}", level=logging.ERROR)
+            found = _os_message(exc)
+            if found is None and not _LOGS["json"]:
+                return False  # a bug: its traceback helps whoever reports it
+            code, message = EXIT_FAILED, found or _unexpected(exc)
+        notice(f"Error: {message}", level=logging.ERROR)
         raise typer.Exit(code) from None
+
+
+#: What the running command works on (set as it resolves it), for errors that name no path.
+_CONTEXT: dict[str, Path | None] = {"store": None}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _os_message(exc: BaseException) -> str | None:
+    """One line for an error of the operating system, or one that Delta Lake wraps (a store's
+    table on a read-only or full disk); ``None`` for any other error."""
+    delta = sys.modules.get("deltalake.exceptions")  # loaded if a store was touched
+    is_delta = delta is not None and isinstance(exc, delta.DeltaError)
+    if not isinstance(exc, OSError) and not is_delta:
+        return None
+    # deferred: only on an error; keeps CLI start-up fast
+    from ..pipeline.store.store import describe_os_error
+
+    store = _CONTEXT["store"]
+    message = describe_os_error(exc, store, writing=None)
+    if message is None:  # no error code to explain: its words, on one line
+        words = " ".join(_ANSI.sub("", str(exc)).split())
+        message = f"{type(exc).__name__}: {words}" if words else type(exc).__name__
+        if is_delta and store is not None:
+            message = f"The store at {store}: {message}"
+    return message
+
+
+def _unexpected(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (
+        f"unexpected {type(exc).__name__}{where}. This is a bug: run the command again without "
+        "--log-format json to see its traceback, and report it."
+    )
 
 
 def _load(config: Path | None, *, required: bool) -> Config | None:
@@ -222,7 +278,25 @@ def _load(config: Path | None, *, required: bool) -> Config | None:
 
 def _store_path(config: Path | None, store: Path | None) -> Path:
     """The store of ``--config`` and ``--store`` (:func:`~silobridge.config.resolve_store`)."""
-    return resolve_store(_load(config, required=False), store)
+    return _resolve(_load(config, required=False), store)
+
+
+def _resolve(cfg: Config | None, store: Path | None) -> Path:
+    """The store of the config and ``--store`` (:func:`~silobridge.config.resolve_store`),
+    remembered for the messages of errors that name no path."""
+    path = resolve_store(cfg, store)
+    _CONTEXT["store"] = path
+    return path
+
+
+def _preflight(path: Path, *, create: bool = False, write: bool = True) -> Path:
+    """Fail now, before a writing command loads a model or reads an export, if it could not
+    write the store: a file, no store, read-only, or held by a job or run of another process
+    (:meth:`~silobridge.pipeline.store.Store.preflight`)."""
+    # deferred: keeps CLI start-up fast
+    from ..pipeline.store import Store
+
+    return Store.preflight(path, create=create, write=write)
 
 
 def _select(cfg: Config, names: list[str] | None) -> list[Any]:

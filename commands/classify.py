@@ -6,9 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, resolve_store
+from ..config import Config
 from ..pipeline.engine import resolve
-from ._app import ConfigOpt, EngineOpt, JsonOpt, StoreOpt, TaxonomyOpt, _errors, _load, app
+from ._app import (
+    ConfigOpt,
+    EngineOpt,
+    JsonOpt,
+    StoreOpt,
+    TaxonomyOpt,
+    _errors,
+    _load,
+    _preflight,
+    _resolve,
+    app,
+)
 from ._print import _print_classify
 
 
@@ -27,7 +38,7 @@ def classify(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = resolve_store(cfg, store)
+        store_path = _preflight(_resolve(cfg, store))
         result = _classify(cfg, store_path, taxonomy=taxonomy, engine=engine)
         if as_json:
             print(json.dumps({"run_id": result.run_id, **result.stats}))

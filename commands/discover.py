@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import Config, resolve_store
+from ..config import Config
 from ..errors import ConfigError
 from ._app import (
     ConfigOpt,
@@ -18,6 +18,8 @@ from ._app import (
     StoreOpt,
     _errors,
     _load,
+    _preflight,
+    _resolve,
     _store_path,
     app,
     out,
@@ -40,7 +42,7 @@ def discover(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = resolve_store(cfg, store)
+        store_path = _preflight(_resolve(cfg, store))
         result = _discover(cfg, store_path, rebuild=rebuild)
         if as_json:
             print(json.dumps({"run_id": result.run_id, **result.stats}))
@@ -107,7 +109,7 @@ def themes_rename(
     from ..pipeline.curate import rename_theme
 
     with _errors():
-        done = rename_theme(_parent_store(ctx), theme_id, label)
+        done = rename_theme(_preflight(_parent_store(ctx)), theme_id, label)
         out.print(f"{theme_id} is now labelled {label!r} (run {done['run_id']}).")
 
 
@@ -125,7 +127,7 @@ def themes_merge(
     from ..pipeline.curate import merge_themes
 
     with _errors():
-        done = merge_themes(_parent_store(ctx), theme_ids, into=into)
+        done = merge_themes(_preflight(_parent_store(ctx)), theme_ids, into=into)
         event = done["events"][0]
         out.print(
             f"Merged {', '.join(event['other_ids'])} into {event['theme_id']}: {event['detail']} "
@@ -165,13 +167,14 @@ def themes_promote(
     from ..pipeline.curate import promote_theme
 
     with _errors():
+        store_path = _preflight(_parent_store(ctx))
         obj = ctx.obj or {}
         cfg = _load(obj.get("config"), required=False)
         path = taxonomy or (cfg.taxonomy if cfg else None)
         if path is None:
             raise ConfigError("promote needs a taxonomy: pass --taxonomy or set one in the config.")
         added, done = promote_theme(
-            _parent_store(ctx),
+            store_path,
             theme_id,
             taxonomy=path,
             parent=parent,

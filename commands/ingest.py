@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import Config, make_source, resolve_store
+from ..config import Config, make_source
 from ..errors import ConfigError
 from ._app import (
     EXIT_QUARANTINED,
@@ -20,7 +20,9 @@ from ._app import (
     _errors,
     _load,
     _parse_options,
+    _preflight,
     _progress,
+    _resolve,
     _select,
     app,
     out,
@@ -93,7 +95,8 @@ def ingest(
                 )
             assert cfg is not None
             sources = _select(cfg, source)
-        result = _ingest(cfg, resolve_store(cfg, store), sources, strict, full, as_json)
+        store_path = _preflight(_resolve(cfg, store), create=True)
+        result = _ingest(cfg, store_path, sources, strict, full, as_json)
         if as_json:
             out.print_json(data=result.to_dict()) if sys.stdout.isatty() else print(
                 json.dumps(result.to_dict())
@@ -141,4 +144,5 @@ def _ingest(
             retention_days=cfg.retention_days if cfg else 30,
             config_hash=cfg.config_hash() if cfg else "",
             progress=progress,
+            limits=cfg.limits if cfg else None,
         )

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..config import DEFAULT_CONFIG
+from ..errors import mask_personal
 from ..extractors import all_connectors
 from ._app import ConfigOpt, JsonOpt, StoreOpt, _errors, _load, _store_path, app, err, out
 
@@ -83,8 +84,9 @@ def quarantine(
 ) -> None:
     """Show what was rejected and why: path:locator: reason, newest first.
 
-    The raw records are not printed (they may hold personal data); read them with
-    `silobridge.open_store(PATH).quarantine()`.
+    The raw records are not printed (they may hold personal data), and e-mail addresses,
+    phone and card numbers in paths and locators show as <EMAIL>, <PHONE>, <CARD>; read the
+    records and their exact paths with `silobridge.open_store(PATH).quarantine()`.
     """
     # deferred: keeps CLI start-up fast
     from ..pipeline.store import Store
@@ -103,7 +105,7 @@ def quarantine(
             df = df.head(limit)
         rows = [
             {
-                k: str(r[k])
+                k: mask_personal(str(r[k]))
                 for k in (
                     "source_name",
                     "source_path",

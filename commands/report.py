@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import Config, resolve_store
-from ._app import ConfigOpt, JsonOpt, StoreOpt, _errors, _load, app
+from ..config import Config
+from ._app import ConfigOpt, JsonOpt, StoreOpt, _errors, _load, _preflight, _resolve, app
 from ._print import _print_report
 
 
@@ -42,7 +42,8 @@ def report(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = resolve_store(cfg, store)
+        # the report is written into the store unless --out puts it elsewhere
+        store_path = _preflight(_resolve(cfg, store), write=out_dir is None)
         result = _report(cfg, store_path, accounts=accounts, min_arr=min_arr, out_dir=out_dir)
         if as_json:
             print(json.dumps({"path": str(result.path), **result.summary}, default=str))

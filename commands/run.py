@@ -25,6 +25,7 @@ from ._app import (
     _errors,
     _load,
     _progress,
+    _resolve,
     app,
     out,
 )
@@ -75,6 +76,7 @@ def run(
         cfg = _load(config, required=True)
         assert cfg is not None
         resolve(cfg.execution, engine)  # a bad --engine, or no Ray, fails before anything runs
+        _resolve(cfg, store)  # the store, for the messages of errors that name no path
         if dry_run:
             _dry_run(cfg, store, as_json)
             return
@@ -167,6 +169,7 @@ def demo(
     from ..pipeline.store import Store
 
     with _errors():
+        _resolve(None, store)
         sample = resources.files("silobridge.data") / "sample"
         cfg = load_config(Path(str(sample)) / "silobridge.sample.toml")
         job = run_job(cfg, store)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..config import Config, resolve_store
+from ..config import Config
 from ..pipeline.engine import resolve
 from ._app import (
     ConfigOpt,
@@ -19,6 +19,8 @@ from ._app import (
     TaxonomyOpt,
     _errors,
     _load,
+    _preflight,
+    _resolve,
     app,
 )
 from ._print import _print_understand
@@ -45,7 +47,7 @@ def understand(
     """
     with _errors():
         cfg = _load(config, required=False)
-        store_path = resolve_store(cfg, store)
+        store_path = _preflight(_resolve(cfg, store))
         result = _understand(
             cfg, store_path, taxonomy=taxonomy, model=model, full=full, engine=engine
         )

@@ -27,7 +27,7 @@ from typing import Any
 from .._version import __version__
 from ..classifiers import cluster
 from ..config import DEFAULT_EMBED_MODEL, Config, Execution, resolve_store
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..taxonomy import Taxonomy, load_taxonomy
 from .classify import ClassifyStage, run_classify
 from .discover import DiscoverStage, run_discover
@@ -37,6 +37,7 @@ from .ingest import plan_ingest, run_ingest
 from .report import Report, ReportSettings, run_report
 from .store import MARKER, Store, new_run_id, write_json_atomic
 from .store.labels import theme_labels
+from .store.store import describe_os_error
 from .understand import UnderstandStage, analyze, entities, redact, run_understand, segment
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,11 @@ def run_job(
 
     Raises:
         StoreLockedError: if another job or run holds the store.
+        StoreError: if the store is a file or cannot be written (read-only, no space left), or
+            the job manifest could not be written after every stage finished.
         SilobridgeError: a stage failed (the job manifest says which, outcome ``failed``).
+        OSError: a stage failed on a file outside the store; the job manifest is written all
+            the same (a failure to write it is logged, and the stage's error raised).
     """
     options = JobOptions(full, strict, rebuild, report_out, progress, understand_progress)
     store_path = resolve_store(cfg, store)
@@ -182,20 +187,47 @@ def run_job(
     execution = resolve(cfg.execution, engine)  # fails before the job when Ray is missing
     runner = _Stages(job, on_stage)
     error: BaseException | None = None
+    written: StoreError | None = None
     with Store(store_path).job(job.job_id):
         try:
             _run_stages(cfg, store_path, options, runner, model, execution)
         except BaseException as e:  # any failure (a Ray worker's, an interrupt) is recorded
             error = e
         finally:
-            job.manifest = _manifest(job, cfg, started, runner.seconds, error, model, execution)
-            if (store_path / MARKER).exists():
-                path = store_path / "jobs" / f"{job.job_id}.json"
-                path.parent.mkdir(exist_ok=True)
-                write_json_atomic(path, job.manifest)
+            written = _write_manifest(job, cfg, started, runner.seconds, error, model, execution)
     if error is not None:
         raise error
+    if written is not None:  # the job did its work, but its record is missing: say so
+        raise written
     return job
+
+
+def _write_manifest(
+    job: JobResult,
+    cfg: Config,
+    started: datetime,
+    seconds: dict[str, float],
+    error: BaseException | None,
+    model: Any,
+    execution: Execution,
+) -> StoreError | None:
+    """Write the job manifest (also when a stage failed); the error of a manifest that could not
+    be written, logged (its path and reason, no content) and returned, never raised: the
+    stage's own error, if any, is the one the caller sees."""
+    path = job.store / "jobs" / f"{job.job_id}.json"
+    try:
+        job.manifest = _manifest(job, cfg, started, seconds, error, model, execution)
+        if not (job.store / MARKER).exists():
+            return None  # the job failed before the store existed: nowhere to write it
+        path.parent.mkdir(exist_ok=True)
+        write_json_atomic(path, job.manifest)
+        return None
+    except Exception as e:  # the job's own error (or result) must come out, not this one
+        reason = describe_os_error(e, job.store) or f"{type(e).__name__} (a bug; please report it)"
+        log.error("job %s: its manifest %s was not written: %s", job.job_id, path, reason)
+        failure = StoreError(f"The job manifest {path} was not written: {reason}")
+        failure.__cause__ = e
+        return failure
 
 
 class _Stages:
@@ -239,6 +271,7 @@ def _run_stages(
             on_bad_record="raise" if options.strict else "quarantine",
             full=options.full,
             progress=options.progress,
+            limits=cfg.limits,
             **common,
         ),
     )
@@ -374,7 +407,7 @@ def plan_job(cfg: Config, store: Path | None = None) -> dict[str, Any]:
         n}`` (items stored but not yet understood with the current algorithms; the items that
         ingest adds come on top).
     """
-    store_path = resolve_store(cfg, store)
+    store_path = Store.check_folder(resolve_store(cfg, store))  # a file is no store to plan on
     opened = Store.open(store_path) if (store_path / MARKER).exists() else None
     sources = plan_ingest(opened, list(cfg.sources.values()))
     pending = 0

@@ -8,7 +8,9 @@ Layout::
       quarantine/             Delta table: every rejected record, with path:locator: reason
       files/                  Delta table: which export files were read, by content hash
       runs/000007-<run_id>.json   one manifest per finished run, written last
-      .lock                   held (flock) by the run that is writing
+      .lock                   held (flock) by the run that is writing; names it while held
+      .job.lock               held by a job (``silobridge run``) for its whole length, or
+                              shared by a single-stage run; a job names itself in it
 
 Every table write is one Delta commit (ACID: Parquet files first, then an atomic log entry), and
 updates are merges keyed by the table's key. A run commits its tables, then writes its manifest
@@ -26,6 +28,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
@@ -33,6 +36,7 @@ import os
 import re
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +64,10 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 MARKER = "silobridge-store.json"
 _MANIFEST = re.compile(r"^(\d{6})-(.+)\.json$")
+RUN_LOCK, JOB_LOCK = ".lock", ".job.lock"
+#: How long a refused run waits for the lock's holder to have written its name (a holder
+#: writes it right after taking the lock, and clears it right before letting go).
+_HOLDER_WAIT_S = 1.0
 #: Stores whose job lock this process holds (its own stage runs then need not wait for it).
 _JOBS: set[Path] = set()
 
@@ -81,28 +89,87 @@ class Store:
             create: Create the folder and its tables if they do not exist.
 
         Raises:
-            StoreError: if there is no store at ``path`` (and ``create`` is false), or the folder
-                holds something else.
+            StoreError: if there is no store at ``path`` (and ``create`` is false), ``path`` is a
+                file or the folder holds something else, or (``create``) the store cannot be
+                written: read-only, no space left (the message names the path).
+        """
+        root = cls.check_folder(path)
+        marker = root / MARKER
+        try:
+            if not marker.exists():
+                if not create:
+                    raise StoreError(_missing(root))
+                _check_empty(root)
+                root.mkdir(parents=True, exist_ok=True)
+            store = cls(root)
+            if create:
+                store._create_missing()
+            else:
+                store._check_format()
+        except OSError as e:
+            raise store_error(e, root, writing=create) from e
+        return store
+
+    @staticmethod
+    def check_folder(path: str | os.PathLike[str]) -> Path:
+        """``path`` as a store's folder (absolute), whether or not a store is there yet.
+
+        Raises:
+            StoreError: if ``path``, or a folder above it, is a file.
         """
         root = Path(path).expanduser().resolve()
-        marker = root / MARKER
-        if not marker.exists():
-            if not create:
-                raise StoreError(
-                    f"No silobridge store at {root}. Run `silobridge ingest` to create one, "
-                    "or pass create=True."
-                )
-            if root.exists() and any(p.name not in (".lock", ".job.lock") for p in root.iterdir()):
-                raise StoreError(
-                    f"{root} exists and is not a silobridge store; choose an empty folder."
-                )
-            root.mkdir(parents=True, exist_ok=True)
+        blocker = _file_in_the_way(root)
+        if blocker == root:
+            raise StoreError(f"{root} is a file, not a store folder. Pass a folder as the store.")
+        if blocker is not None:
+            raise StoreError(f"{blocker} is a file, so {root} cannot be a store folder.")
+        return root
+
+    @classmethod
+    def preflight(
+        cls, path: str | os.PathLike[str], *, create: bool = False, write: bool = True
+    ) -> Path:
+        """Fail now, before any slow work, where a run could not write the store at ``path``.
+
+        A command calls this before it loads models or reads exports; the run itself checks
+        the same again when it takes the lock (nothing is held between the two).
+
+        Args:
+            path: The store's folder.
+            create: The run creates the store when there is none (``ingest``, ``label import``).
+            write: The run writes the store's folder (``False``: it only needs that no job or
+                run of another process writes it, as a report written elsewhere).
+
+        Returns:
+            The store's folder, absolute.
+
+        Raises:
+            StoreError: if ``path`` is a file, there is no store there (and not ``create``), or
+                it cannot be written (read-only, permission denied).
+            StoreLockedError: if a job or a run of another process holds the store (named).
+        """
+        root = cls.check_folder(path)
+        if not create:
+            cls.open(root)
+        if not root.exists():
+            if write:
+                above = next(p for p in root.parents if p.exists())
+                if not os.access(above, os.W_OK | os.X_OK):
+                    raise StoreError(
+                        f"Cannot create the store at {root}: {above} is read-only "
+                        f"({_why_read_only(above)})."
+                    )
+            return root
+        _check_empty(root)
         store = cls(root)
-        if create:
-            store._create_missing()
-        else:
-            store._check_format()
-        return store
+        if root in _JOBS:  # this process's job holds the store: its runs may write
+            return root
+        with (
+            store._hold(JOB_LOCK, shared=True, busy=_job_busy(root), probe=not write),
+            store._hold(RUN_LOCK, shared=True, busy=_run_busy(root), probe=not write),
+        ):
+            pass
+        return root
 
     def _check_format(self) -> None:
         try:
@@ -118,23 +185,28 @@ class Store:
     def _create_missing(self, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         # The marker comes first: a process killed while creating the tables leaves a store
         # that the next run completes, never a folder that looks like something else.
-        if not (self.root / MARKER).exists():
-            write_json_atomic(
-                self.root / MARKER,
-                {"format_version": FORMAT_VERSION, "created_at": _now().isoformat()},
-            )
-        (self.root / "runs").mkdir(exist_ok=True)
-        for name, table_schema in schema.TABLES.items():
-            path = self.table_path(name)
-            if not DeltaTable.is_deltatable(str(path)):
-                DeltaTable.create(
-                    str(path),
-                    table_schema,
-                    mode="ignore",
-                    partition_by=schema.PARTITIONS[name] or None,
-                    name=name,
-                    configuration=retention_config(retention_days),
+        try:
+            if not (self.root / MARKER).exists():
+                write_json_atomic(
+                    self.root / MARKER,
+                    {"format_version": FORMAT_VERSION, "created_at": _now().isoformat()},
                 )
+            (self.root / "runs").mkdir(exist_ok=True)
+            for name, table_schema in schema.TABLES.items():
+                path = self.table_path(name)
+                if not DeltaTable.is_deltatable(str(path)):
+                    DeltaTable.create(
+                        str(path),
+                        table_schema,
+                        mode="ignore",
+                        partition_by=schema.PARTITIONS[name] or None,
+                        name=name,
+                        configuration=retention_config(retention_days),
+                    )
+        except (OSError, DeltaError) as e:
+            if os_errno(e) is None:
+                raise
+            raise store_error(e, self.root) from e
 
     # ----------------------------------------------------------------------------- reading
 
@@ -318,6 +390,32 @@ class Store:
 
     # ----------------------------------------------------------------------------- writing
 
+    def holder(self) -> str | None:
+        """Who holds the store now, in the words of the lock files ("job J, pid P on host H,
+        since T" or "run R, ..."), or ``None`` when no job or run of any process holds it."""
+        for name in (JOB_LOCK, RUN_LOCK):
+            try:
+                with self._hold(name, shared=True, busy="{holder}", probe=True):
+                    pass
+            except StoreLockedError as e:
+                return str(e)
+        return None
+
+    def _open_lock(self, name: str, *, probe: bool) -> int | None:
+        """The lock file ``name`` opened for a hold (created), or for a probe (read only;
+        ``None`` when there is no such file: nothing holds it)."""
+        path = self.root / name
+        try:
+            if probe:
+                return os.open(path, os.O_RDONLY)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            if probe:
+                return None
+            raise StoreError(f"{self.root} does not exist (it was removed?).") from None
+        except OSError as e:
+            raise store_error(e, self.root, writing=not probe) from e
+
     @contextlib.contextmanager
     def _hold(
         self,
@@ -327,57 +425,107 @@ class Store:
         holder: str = "",
         busy: str,
         unnamed: str = "holder unknown",
+        probe: bool = False,
     ) -> Iterator[None]:
         """An ``flock`` on the store's file ``name`` for the ``with`` block.
+
+        An exclusive holder writes who it is into the file (``holder``, pid, host, since) right
+        after taking it and clears it right before letting go; a shared holder writes nothing
+        (it clears what a killed exclusive holder left). A refused caller reads the holder's
+        words, waiting up to a second for them; for the job lock held shared (a single-stage
+        run), it names the run that holds the run lock.
 
         Args:
             name: The lock file (``.lock``, ``.job.lock``).
             shared: A shared hold (several at once) instead of an exclusive one.
             holder: Who holds it ("run X"), written into the file for the next one to read.
             busy: The error when it is held elsewhere; ``{holder}`` becomes the holder's words,
-                or ``unnamed`` when the holder wrote none (a shared hold).
+                or ``unnamed`` when the holder wrote none.
+            probe: Only check that nobody else holds it (read only: a read-only store can be
+                probed; no file, no holder).
 
         Raises:
             StoreLockedError: if another process holds it.
+            StoreError: if the lock file cannot be written (read-only store, no space left).
         """
-        fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open_lock(name, probe=probe)
+        if fd is None:
+            yield
+            return
+        wrote = False
         try:
+            self._flock(fd, name, shared=shared, busy=busy, unnamed=unnamed)
             try:
-                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-            except BlockingIOError:
-                held = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
-                raise StoreLockedError(busy.format(holder=held or unnamed)) from None
-            if holder:
-                os.ftruncate(fd, 0)
-                info = (
-                    f"{holder}, pid {os.getpid()} on {socket.gethostname()}, "
-                    f"since {_now():%Y-%m-%d %H:%M:%SZ}"
-                )
-                os.pwrite(fd, info.encode(), 0)
+                if holder:
+                    info = (
+                        f"{holder}, pid {os.getpid()} on host {socket.gethostname()}, "
+                        f"since {_now():%Y-%m-%d %H:%M:%SZ}"
+                    ).encode()
+                    os.pwrite(fd, info, 0)  # over what a killed holder left, then cut to size
+                    os.ftruncate(fd, len(info))
+                    wrote = True
+                elif not probe and os.fstat(fd).st_size:
+                    os.ftruncate(fd, 0)  # held shared: no exclusive holder, the words are stale
+            except OSError as e:
+                raise store_error(e, self.root) from e
             yield
         finally:
-            if holder:
+            if wrote:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)
             os.close(fd)  # closing releases the flock; a killed process releases it too
+
+    def _flock(self, fd: int, name: str, *, shared: bool, busy: str, unnamed: str) -> None:
+        deadline = time.monotonic() + _HOLDER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                held = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+                if not held and name == JOB_LOCK:
+                    held = self._run_holder()  # a single-stage run holds the job lock shared
+                if held or time.monotonic() >= deadline:
+                    raise StoreLockedError(busy.format(holder=held or unnamed)) from None
+                time.sleep(0.02)  # its holder is writing (or clearing) its name
+
+    def _run_holder(self) -> str:
+        """The words of the run that holds the run lock now ("" when none holds it)."""
+        try:
+            fd = os.open(self.root / RUN_LOCK, os.O_RDONLY)
+        except OSError:
+            return ""
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+            return ""  # nobody holds it: what the file says is stale
+        finally:
+            os.close(fd)
 
     @contextlib.contextmanager
     def job(self, job_id: str) -> Iterator[None]:
         """Hold the store for a whole job (``silobridge run``: every stage in turn).
 
         While it is held, no other process can write the store, not even between the job's
-        stages; a job does not start while another process writes.
+        stages; a job does not start while another process writes. The lock file names the
+        job ("job J, pid P on host H, since T") for whoever is refused.
 
         Raises:
             StoreLockedError: if another job or run holds the store (who, in the message).
+            StoreError: if the store's folder is a file or cannot be written.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        busy = (
-            f"The store {self.root} is in use by another silobridge job or run ({{holder}}). "
-            "Wait for it to finish; jobs never share a store."
-        )
+        self.root = self.check_folder(self.root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise store_error(e, self.root) from e
         with self._hold(
-            ".job.lock", holder=f"job {job_id}", busy=busy, unnamed="a single-stage run"
+            JOB_LOCK,
+            holder=f"job {job_id}",
+            busy=_job_refused(self.root),
+            unnamed="a single-stage run",
         ):
             _JOBS.add(self.root)
             try:
@@ -390,33 +538,35 @@ class Store:
         """Hold the store's write lock for a run and roll back what a crashed run left.
 
         Outside a job of this process, the run also holds the job lock (shared), so that no
-        job starts or runs while it writes.
+        job starts or runs while it writes. An OS error of the store's files in the ``with``
+        block (read-only, no space left on device) comes out as a :class:`StoreError` that
+        names the store.
 
         Raises:
             StoreLockedError: if another process is writing (its run id and pid in the message),
-                or a job (:meth:`job`) of another process holds the store.
+                or a job (:meth:`job`) of another process holds the store (its job id and pid).
+            StoreError: if the store cannot be written.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise store_error(e, self.root) from e
         in_job = (
             contextlib.nullcontext()
             if self.root in _JOBS
-            else self._hold(
-                ".job.lock",
-                shared=True,
-                busy=f"The store {self.root} is being written by a silobridge job ({{holder}}). "
-                "Wait for it to finish.",
-            )
+            else self._hold(JOB_LOCK, shared=True, busy=_job_busy(self.root))
         )
-        busy = (
-            f"The store {self.root} is being written by another run ({{holder}}). Wait for it "
-            "to finish; runs never write a store at the same time."
-        )
-        with in_job, self._hold(".lock", holder=f"run {run_id}", busy=busy):
-            self._create_missing()
-            self._check_format()
-            writer = StoreWriter(self, run_id)
-            writer.rolled_back = self.recover()
-            yield writer
+        try:
+            with in_job, self._hold(RUN_LOCK, holder=f"run {run_id}", busy=_run_busy(self.root)):
+                self._create_missing()
+                self._check_format()
+                writer = StoreWriter(self, run_id)
+                writer.rolled_back = self.recover()
+                yield writer
+        except (OSError, DeltaError) as e:
+            if not _concerns(e, self.root):
+                raise
+            raise store_error(e, self.root) from e
 
     def recover(self) -> dict[str, tuple[int, int]]:
         """Roll every table back to the newest finished run's version.
@@ -451,3 +601,150 @@ def new_run_id(now: datetime) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------------- errors
+
+_READ_ONLY = {
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+_NO_SPACE = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded"}
+#: How Delta Lake (Rust) words the OS error under its own: "... (os error 28)".
+_RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _missing(root: Path) -> str:
+    return (
+        f"No silobridge store at {root}. Run `silobridge ingest` to create one, or pass "
+        "create=True."
+    )
+
+
+def _check_empty(root: Path) -> None:
+    """Refuse to make a store of a folder that holds something else."""
+    if (root / MARKER).exists() or not root.exists():
+        return
+    if any(p.name not in (RUN_LOCK, JOB_LOCK) for p in root.iterdir()):
+        raise StoreError(f"{root} exists and is not a silobridge store; choose an empty folder.")
+
+
+def _job_busy(root: Path) -> str:
+    """A run refused by a job of another process (``{holder}``: the job's words)."""
+    return (
+        f"The store {root} is being written by a silobridge job ({{holder}}). Wait for it to "
+        "finish."
+    )
+
+
+def _job_refused(root: Path) -> str:
+    """A job refused by another job or run."""
+    return (
+        f"The store {root} is in use by another silobridge job or run ({{holder}}). Wait for it "
+        "to finish; jobs never share a store."
+    )
+
+
+def _run_busy(root: Path) -> str:
+    """A run refused by another run."""
+    return (
+        f"The store {root} is being written by another run ({{holder}}). Wait for it to finish; "
+        "runs never write a store at the same time."
+    )
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """``path`` or the folder above it that is a file, if one is (nothing that does not exist)."""
+    for p in (path, *path.parents):
+        try:
+            if p.exists():
+                return None if p.is_dir() else p
+        except OSError:  # not even allowed to look: not a file in the way
+            return None
+    return None
+
+
+def _why_read_only(path: Path) -> str:
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return _READ_ONLY[errno.EROFS]
+    except OSError:
+        pass
+    return _READ_ONLY[errno.EACCES]
+
+
+def os_errno(error: BaseException) -> int | None:
+    """The ``errno`` of an OS error, also of one that Delta Lake wraps ("... (os error 13)")."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return error.errno
+    found = _RUST_OS_ERROR.search(str(error))
+    return int(found.group(1)) if found else None
+
+
+def _filename(error: BaseException) -> Path | None:
+    name = getattr(error, "filename", None)
+    return Path(os.fsdecode(name)) if isinstance(name, str | bytes) and name else None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _concerns(error: BaseException, root: Path) -> bool:
+    """Whether an OS error met during a run is one of the store's files failing to be written
+    (not, say, an export that cannot be read): read-only, permission denied or no space."""
+    code = os_errno(error)
+    if code not in _READ_ONLY and code not in _NO_SPACE:
+        return False
+    path = _filename(error)
+    if path is not None:
+        return _inside(path, root)
+    # Delta Lake's errors (the store's tables) and a full disk name no file of their own
+    return isinstance(error, DeltaError) or code in _NO_SPACE or str(root) in str(error)
+
+
+def describe_os_error(
+    error: BaseException, store: Path | None = None, *, writing: bool | None = True
+) -> str | None:
+    """One line that says what an OS error means for the user, naming the path and no
+    content: ``None`` when ``error`` is no OS error (nor one that Delta Lake wraps).
+
+    Args:
+        error: The error.
+        store: The store being used, if any: errors of its files name the store.
+        writing: The error was met writing (``False``: reading; ``None``: not known).
+    """
+    code = os_errno(error)
+    if code is None:
+        return None
+    path = _filename(error)
+    in_store = store is not None and (path is None or _inside(path, store))
+    target = path or store
+    where = f" {target}" if target is not None else ""
+    if code in _READ_ONLY:
+        why = _READ_ONLY[code]
+        if in_store and (writing or code == errno.EROFS):
+            return f"Cannot write the store at {store}: it is read-only ({why})."
+        verb = {True: "write", False: "read", None: "read or write"}[writing]
+        return f"Cannot {verb}{where}: {why}."
+    if code in _NO_SPACE:
+        return f"{_NO_SPACE[code]} while writing{where}."
+    if code == errno.ENOTDIR and target is not None:
+        blocker = _file_in_the_way(target)
+        if blocker is not None and blocker == store:
+            return f"{store} is a file, not a store folder."
+        if blocker is not None:
+            return f"{blocker} is a file, not a folder."
+    if code == errno.EISDIR:
+        return f"{target} is a folder, not a file."
+    if code == errno.ENOENT:
+        return f"{target} does not exist." if target else "A file or folder does not exist."
+    return f"{os.strerror(code)}:{where}." if where else f"{os.strerror(code)}."
+
+
+def store_error(error: BaseException, root: Path, *, writing: bool = True) -> StoreError:
+    """The :class:`StoreError` for an OS error of the store's files (its message names the
+    store, never content); raise it ``from error``."""
+    message = describe_os_error(error, root, writing=writing)
+    return StoreError(message or f"The store at {root} failed: {type(error).__name__}.")
