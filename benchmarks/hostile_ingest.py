@@ -58,7 +58,10 @@ def _rows(n: int, start: int = 0) -> str:
 
 
 def _records(n: int, start: int = 0) -> list[str]:
-    return [json.dumps({"id": str(i), "body": f"good record {i} about exports"}) for i in range(n)]
+    return [
+        json.dumps({"id": str(i), "body": f"good record {i} about exports"})
+        for i in range(start, n)
+    ]
 
 
 def csv_quoted_field(size: int) -> tuple[str, str, dict]:
