@@ -97,7 +97,8 @@ class Taxonomy:
     Attributes:
         path: The file.
         themes: Every theme, top-level ones first in file order, each followed by its children.
-        insight_types: The insight types.
+        insight_types: The insight types (:data:`DEFAULT_INSIGHT_TYPES` when the file lists
+            none).
         functions: The functions.
         company: The company's names.
         gazetteer: Products, features, competitors: ``{kind: [{id, name, synonyms}]}``.
@@ -210,11 +211,38 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     return Taxonomy(
         path=path,
         themes=_themes(data, check),
-        insight_types=_labels(data, "insight_types", ID_PATTERN, check),
+        # a taxonomy written from scratch may list themes only: the default insight types
+        insight_types=_labels(data, "insight_types", ID_PATTERN, check) or DEFAULT_INSIGHT_TYPES,
         functions=_labels(data, "functions", FUNCTION_PATTERN, check),
         company=_company(data, check),
         gazetteer=_gazetteer(data, check),
     )
+
+
+#: The insight types of a taxonomy file that lists none (those of data/taxonomy.yaml).
+DEFAULT_INSIGHT_TYPES: tuple[Label, ...] = tuple(
+    Label(id=i, name=n, description=d)
+    for i, n, d in (
+        ("bug", "Bug or defect",
+         "Something is broken, fails, crashes, errors or gives wrong results."),
+        ("feature_request", "Feature request",
+         "The customer asks for a new capability or an improvement that does not exist yet."),
+        ("question", "Question or how-to",
+         "The customer asks how to do something or asks for information."),
+        ("complaint", "Complaint",
+         "The customer is unhappy or frustrated with the product or the service, without a "
+         "specific defect."),
+        ("praise", "Praise",
+         "The customer says what they like or love, thanks the team, is happy."),
+        ("churn_risk", "Churn risk",
+         "The customer may cancel, not renew, downgrade or move to another tool."),
+        ("pricing_objection", "Pricing or billing objection",
+         "The customer finds it too expensive or disputes a price, an invoice or a charge."),
+        ("competitor_mention", "Competitor mention",
+         "The customer compares with or considers a competitor or another vendor."),
+        ("other", "Other", "None of the above."),
+    )
+)  # fmt: skip
 
 
 def load_gazetteer(path: str | Path) -> dict[str, list[dict[str, Any]]]:

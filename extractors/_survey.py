@@ -180,7 +180,7 @@ def check_columns(option: str, wanted: Iterable[str], available: Iterable[str], 
     """Whether any of the ``wanted`` columns is in the file; if none is, log a warning naming them.
 
     Not an error: a damaged header row must not stop the run, and the effect (no account, or
-    every record quarantined as "empty text") shows in the run's result.
+    every record skipped for having no text) shows in the run's result.
     """
     wanted = list(wanted)
     names = sorted({norm(a) for a in available if norm(a)})

@@ -34,7 +34,7 @@ Markdown and text notes may open with YAML front matter::
   items read ``- item``. ``.txt`` bodies are only cleaned.
 * Front matter that is not valid YAML, or not ``key: value`` pairs, rejects the file
   (``invalid front matter: ... (line 3)``). An empty body gives a record with empty text (the
-  ingest stage quarantines it); an empty or binary file is rejected.
+  ingest stage skips it: "no text"); an empty or binary file is rejected.
 * A ``.txt`` file whose first line is a Zoom chat line (``HH:MM:SS<TAB>Name:<TAB>text``, formats.md
   §8 [ZGS]) is read as a chat: one part per message, channel ``chat``.
 

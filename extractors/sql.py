@@ -21,11 +21,11 @@ which column holds which canonical field::
   sources``, and the store, which never holds the URL.
 * Rows: the mapping is checked against the result's columns before any row is read (a missing
   column is a :class:`ConfigError` listing the columns found). A row that cannot be mapped
-  (missing or empty text, missing id, a date that does not parse) is quarantined at
+  (a missing id, a date that does not parse) is quarantined at
   ``sql:table=notes:row id=17`` (``sql:query:...`` for a query; ``row 5``, its position, when
   the id itself is missing). Values are read as the driver returns them: UUIDs and whole
   decimals become ids, dates and timestamps need no parsing (those without a zone are read in
-  ``tz``).
+  ``tz``). A row whose text is empty is skipped ("no text"), not quarantined.
 * Incremental: without ``cursor`` every run reads every row, and deduplication makes it cheap
   (unchanged rows are counted ``unchanged``; a changed row replaces its old version). With
   ``cursor`` (a column of the result that grows when a row is written, such as ``updated_at``

@@ -44,7 +44,8 @@ What goes where:
   answer whose ``ref`` is that name (which then stays out of the text).
 
 A response with no free-text answer (``answers: null``, ratings only) is yielded as a record with
-empty text; the ingest layer quarantines it as "empty text".
+empty text; the ingest layer skips it ("no text (nothing to analyse)"), counted with the
+skipped records, not quarantined.
 """
 
 from __future__ import annotations

@@ -16,7 +16,14 @@ Three shapes are read, from one folder (``layout="folder"``) or a single file:
 Quirks handled:
 
 * Comments are not part of the ticket export [ZD-COM]; a ticket may carry them embedded as
-  ``comments`` (comment API objects [GOZD]). They become the record's parts, preferring
+  ``comments`` (comment API objects [GOZD]), or the folder may hold the comment API's pages
+  (``GET /tickets/{id}/comments``: ``{"comments": [...], "next_page": ...}``) saved one file per
+  ticket with the ticket id in the file name (``comments/48213.json``, ``48213-comments.json``;
+  else in its folder's name, ``48213/comments.json``): they are joined to their ticket (pages of
+  the same ticket in file-name order). A comment file whose ticket is not in the export is
+  skipped with that reason. Other API listings a folder may hold (``ticket_fields.json``,
+  ``groups.json``, ``brands.json``, ``macros.json``...) are skipped as "not tickets", never
+  quarantined. They become the record's parts, preferring
   ``plain_body``, then ``html_body`` (converted from HTML), then ``body``: the go-zendesk fixtures
   have ``plain_body`` and ``html_body`` empty where ``body`` is set. Comments with no text
   (attachments only) are left out. A ticket without comments gets its ``description`` (the first
@@ -72,6 +79,27 @@ Result = Record | Rejected | Skipped
 
 _SUFFIXES = (".json", ".jsonl", ".csv")
 _SIDE_FILES = ("users", "organizations")
+#: Top-level keys of Zendesk API listings that are not tickets: such a file is skipped.
+_NOT_TICKETS = (
+    "ticket_fields",
+    "ticket_forms",
+    "custom_statuses",
+    "groups",
+    "group_memberships",
+    "brands",
+    "macros",
+    "views",
+    "triggers",
+    "automations",
+    "sla_policies",
+    "tags",
+    "ticket_metrics",
+    "satisfaction_ratings",
+    "audits",
+    "ticket_audits",
+)
+_DIGITS = re.compile(r"\d+")
+_PEEK = 4096  # characters read to tell a comment page from a ticket page
 _ROLES = {"end-user": "customer", "agent": "internal", "admin": "internal"}
 _PLAIN_ID = re.compile(r"^[\w.:-]{1,64}$")
 _CUSTOM_COLUMN = re.compile(r"^(?P<name>.+?)\s*\[\w+\]$")
@@ -119,13 +147,49 @@ def read_zendesk(
     directory = _Directory()
     for side in side_files:
         yield from guard_file(str(side), directory.load_file(side, encoding))
+    comment_files = [p for p in files if p not in side_files and _is_comment_page(p, encoding)]
+    for page in comment_files:
+        yield from guard_file(str(page), directory.load_comments(page, encoding))
     # JSON pages first: their side-loaded users and organizations also serve the JSON Lines.
     order = {".json": 0, ".jsonl": 1, ".csv": 2}
     for file in sorted(files, key=lambda p: order.get(p.suffix.lower(), 0)):
-        if file in side_files:
+        if file in side_files or file in comment_files:
             continue
         reader = _Reader(str(file), directory, encoding=encoding, tz=tz)
         yield from guard_file(str(file), reader.read(file))
+    for ticket_id, where in sorted(directory.unclaimed_comments().items()):
+        yield Skipped(where, "file", f"comments of ticket {ticket_id}, which is not in the export")
+
+
+def _is_comment_page(path: Path, encoding: str) -> bool:
+    """Whether ``path`` is a saved page of the comment API (``{"comments": [...]}``, no
+    tickets): its start names ``"comments"`` as a key and no ticket."""
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open(encoding=encoding, errors="replace") as f:
+            head = f.read(_PEEK)
+    except (OSError, LookupError):
+        return False
+    head = head.lstrip("\ufeff")
+    if re.match(r'\s*\{\s*"comments"\s*:', head):
+        return True
+    ticket_keys = ('"tickets"', '"ticket"', '"subject"', '"requester_id"')
+    return (
+        head.lstrip().startswith("{")
+        and '"comments"' in head
+        and not any(k in head for k in ticket_keys)
+    )
+
+
+def _ticket_id_of(path: Path) -> str | None:
+    """The ticket id in a comment file's name (its longest run of digits), else in its
+    folder's name."""
+    for name in (path.stem, path.parent.name):
+        runs = _DIGITS.findall(name)
+        if runs:
+            return max(runs, key=len).lstrip("0") or "0"
+    return None
 
 
 def _is_side_file(path: Path) -> bool:
@@ -139,6 +203,49 @@ class _Directory:
     def __init__(self) -> None:
         self.users: dict[str, tuple[str | None, str | None]] = {}
         self.organizations: dict[str, str] = {}
+        #: Comments from comment API pages, by ticket id; and the first file of each.
+        self.comments: dict[str, list[Any]] = {}
+        self._comment_files: dict[str, str] = {}
+        self._claimed: set[str] = set()
+
+    def load_comments(self, path: Path, encoding: str) -> Iterator[Rejected]:
+        """Add the comments of one saved comment page, keyed by the ticket id in its name."""
+        where = str(path)
+        ticket_id = _ticket_id_of(path)
+        try:
+            text = read_text(path, encoding=encoding)
+        except BadFile as e:
+            yield e.rejected
+            return
+        if ticket_id is None:
+            reason = "a comment page without a ticket id in its file or folder name"
+            yield Rejected(where, "file", reason, clip_raw(text))
+            return
+        try:
+            doc = parse_json(text)
+        except (json.JSONDecodeError, LimitError) as e:
+            reason = f"invalid JSON: {failure_text(e, text)}"
+            yield BrokenOff(where, "file", reason, clip_raw(text))
+            return
+        comments = doc.get("comments") if isinstance(doc, dict) else None
+        if not isinstance(comments, list):
+            yield Rejected(where, "file", "field 'comments' is not a list", clip_raw(text))
+            return
+        self.add(doc)  # a page may side-load its authors
+        self.comments.setdefault(ticket_id, []).extend(comments)
+        self._comment_files.setdefault(ticket_id, where)
+
+    def claim_comments(self, ticket_id: Any) -> list[Any] | None:
+        """The comments saved for ``ticket_id``, if any (marked as joined)."""
+        key = _key(ticket_id)
+        if key is None or key not in self.comments:
+            return None
+        self._claimed.add(key)
+        return self.comments[key]
+
+    def unclaimed_comments(self) -> dict[str, str]:
+        """``{ticket id: file}`` of comment pages whose ticket was not in the export."""
+        return {k: w for k, w in self._comment_files.items() if k not in self._claimed}
 
     def load_file(self, path: Path, encoding: str) -> Iterator[Rejected]:
         """Add the users or organizations of a side file; yield :class:`Rejected` if unreadable."""
@@ -264,6 +371,9 @@ class _Reader:
                 tickets = [doc]
             elif "users" in doc or "organizations" in doc:  # a side-load page: no tickets
                 return
+            elif listing := next((k for k in _NOT_TICKETS if k in doc), None):
+                yield Skipped(self.where, whole, f"{listing}: not tickets")
+                return
             else:
                 reason = "no 'tickets' array: not a Zendesk ticket export"
                 yield Rejected(self.where, whole, reason, clip_raw(text))
@@ -307,7 +417,11 @@ class _Reader:
         updated_at = parse_timestamp(ticket.get("updated_at"), field="updated_at", tz=self.tz)
         subject = clean_text(as_text(ticket.get("subject"), field="subject"))
         requester_id = ticket.get("requester_id")
-        parts = self._comments(ticket.get("comments"), requester_id)
+        comments = ticket.get("comments")
+        saved = self.directory.claim_comments(ticket.get("id"))
+        if comments is None and saved is not None:
+            comments = saved
+        parts = self._comments(comments, requester_id)
         if not parts:
             description = clean_text(as_text(ticket.get("description"), field="description"))
             if description:

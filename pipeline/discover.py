@@ -391,9 +391,12 @@ class _Plan:
         labels = np.array([index.get(t, -1) if t else -1 for t in theme_of], dtype=np.int64)
         clusterer = self.stage.make_clusterer()
         centers, radius = _centroids(X, labels, len(ids), clusterer)
-        sim_to_own = np.where(
-            labels >= 0, np.einsum("ij,ij->i", X, centers[np.maximum(labels, 0)]), np.nan
-        )
+        if len(ids):
+            sim_to_own = np.where(
+                labels >= 0, np.einsum("ij,ij->i", X, centers[np.maximum(labels, 0)]), np.nan
+            )
+        else:  # no theme yet (too few unassigned units to form one)
+            sim_to_own = np.full(len(labels), np.nan)
         themes = self._describe(units, X, labels, centers, active, index)
         unit_ids = units["unit_id"].to_numpy()
         for i, theme_id in enumerate(ids):

@@ -72,7 +72,7 @@ def _company(root: Path) -> Path:
             "---\n"
             f"# Call with {NAME}\n\n{_hostile(i)}\n\n{TEXTS[(i + 1) % len(TEXTS)]}\n"
         )
-    # quarantined: a note with nothing to say, named after a person
+    # skipped: a note with nothing to say, named after a person
     (notes / f"empty note {EMAIL} {PHONE}.md").write_text("---\naccount: Acme Logistics\n---\n")
     tickets = []
     for i, text in enumerate(TEXTS * 2):
@@ -175,7 +175,7 @@ def test_the_job_finishes_and_quarantines_the_hostile_function_value(hostile_job
     assert result.exit_code == EXIT_QUARANTINED, result.stderr[-2000:]
     store = Store.open(root / "store")
     assert len(store.items()) == 4 + 16 + 8
-    assert len(store.quarantine()) == 2
+    assert len(store.quarantine()) == 1  # the function value; the empty note is skipped
     assert (root / "store" / "reports").is_dir()
 
 

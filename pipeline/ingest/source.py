@@ -190,23 +190,22 @@ class SourceRun:
         checkpoint = None
         self._broken = False
         try:
-            for out in self.spec.read(*args, **options):
+            for yielded in self.spec.read(*args, **options):
                 produced += 1
-                if isinstance(out, Checkpoint):
-                    checkpoint = out
+                if isinstance(yielded, Checkpoint):
+                    checkpoint = yielded
                     continue
+                out: dict[str, Any] | Rejected | Skipped | Record = (
+                    self._row(yielded) if isinstance(yielded, Record) else yielded
+                )  # a record becomes its items row, or why it is rejected or skipped
                 if isinstance(out, Skipped):
                     self.counts.skipped += 1
                     self._skipped[out.reason] += 1
                     continue
                 self.counts.read += 1
-                if isinstance(out, Record):
-                    row = self._row(out)
-                    if isinstance(row, Rejected):
-                        self._reject(row)
-                    else:
-                        self._add(row)
-                elif isinstance(out, Rejected):
+                if isinstance(out, dict):
+                    self._add(out)
+                elif isinstance(out, Rejected):  # from the connector or from _row
                     if isinstance(out, BrokenOff):
                         self._broken = True
                     self._reject(out)
@@ -249,8 +248,9 @@ class SourceRun:
             self.progress(self.source.name, self.counts.read)
         return checkpoint
 
-    def _row(self, record: Record) -> dict[str, Any] | Rejected:
-        """The record's ``items`` row, or its rejection: one record never stops the file."""
+    def _row(self, record: Record) -> dict[str, Any] | Rejected | Skipped:
+        """The record's ``items`` row, its rejection, or why it is skipped (no text): one record
+        never stops the file."""
         try:
             return _to_row(record, self.source, self.spec, self.run_id, self.now, self._display)
         except Exception as e:  # a record shaped like nothing _to_row expects
@@ -394,6 +394,10 @@ def _parts(record: Record) -> list[dict[str, Any]] | str:
     return parts
 
 
+#: Why a record with no text is skipped (not quarantined: nothing is wrong with it).
+NO_TEXT = "no text (nothing to analyse)"
+
+
 def _to_row(
     record: Record,
     source: SourceConfig,
@@ -401,7 +405,7 @@ def _to_row(
     run_id: str,
     now: datetime,
     display: Callable[[str], str] | None = None,
-) -> dict[str, Any] | Rejected:
+) -> dict[str, Any] | Rejected | Skipped:
     """Validate and normalise a connector's record into an ``items`` row."""
     path = record.path
 
@@ -415,8 +419,8 @@ def _to_row(
     if isinstance(parts, str):
         return reject(parts)
     text = clean_text(record.text or "") or "\n".join(p["text"] for p in parts)
-    if not text:
-        return reject("empty text")
+    if not text:  # a survey answered with scores only, a note with no body: not an error
+        return Skipped(path, record.locator, NO_TEXT)
     title = clean_text(record.title or "") or None
     try:
         function = normalize_function(record.function) or source.function

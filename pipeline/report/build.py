@@ -247,11 +247,14 @@ def log_odds(y_a: np.ndarray, y_b: np.ndarray, prior: np.ndarray) -> tuple[np.nd
     """Log-odds ratio of each word (here: theme) in corpus a vs b with an informative Dirichlet
     prior (Monroe et al. 2008, eq. 16-22): the difference and its z-score."""
     n_a, n_b, a0 = y_a.sum(), y_b.sum(), prior.sum()
-    la = np.log(y_a + prior) - np.log(n_a + a0 - y_a - prior)
-    lb = np.log(y_b + prior) - np.log(n_b + a0 - y_b - prior)
-    delta = la - lb
-    var = 1.0 / (y_a + prior) + 1.0 / (y_b + prior)
-    return delta, delta / np.sqrt(var)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one theme only: no contrast at all
+        la = np.log(y_a + prior) - np.log(n_a + a0 - y_a - prior)
+        lb = np.log(y_b + prior) - np.log(n_b + a0 - y_b - prior)
+        delta = la - lb
+        var = 1.0 / (y_a + prior) + 1.0 / (y_b + prior)
+        z = delta / np.sqrt(var)
+    finite = np.isfinite(delta) & np.isfinite(z)
+    return np.where(finite, delta, 0.0), np.where(finite, z, 0.0)
 
 
 def _bh(p: np.ndarray) -> np.ndarray:

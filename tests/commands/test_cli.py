@@ -227,3 +227,31 @@ def test_cli_themes_on_a_store_without_themes_and_an_unknown_id(tmp_path: Path):
     renamed = runner.invoke(app, ["themes", "--store", str(store), "rename", "D0009", "Billing"])
     assert renamed.exit_code == EXIT_CONFIG
     assert "No discovered theme 'D0009'" in renamed.stderr
+
+
+def test_cli_run_with_a_taxonomy_written_from_scratch_uses_default_insight_types(
+    tmp_path: Path, embedder
+):
+    """A taxonomy with themes only (no insight types, functions or gazetteer) validates and
+    the whole job runs on it: the default insight types are used."""
+    (tmp_path / "taxonomy.yaml").write_text(
+        "themes:\n"
+        "  - {id: login, name: Login problems, description: Users cannot sign in.}\n"
+        "  - {id: exports, name: Export failures, description: Exports fail or time out.}\n"
+    )
+    _export(tmp_path)
+    config = tmp_path / "silobridge.toml"
+    config.write_text(
+        '[store]\npath = "st"\n[taxonomy]\npath = "taxonomy.yaml"\n'
+        '[sources.feedback]\nconnector = "jsonl"\npath = "feedback.jsonl"\nchannel = "ticket"\n'
+        'function = "Support"\nmapping = { native_id = "id", text = "body", created_at = "at" }\n'
+    )
+    checked = runner.invoke(app, ["taxonomy", str(tmp_path / "taxonomy.yaml")])
+    assert checked.exit_code == 0 and "bug" in checked.stdout
+    result = runner.invoke(app, ["run", "--config", str(config), "--json"])
+    assert result.exit_code == EXIT_QUARANTINED, result.stderr  # the export's one bad line
+    assert "Traceback" not in result.stderr
+    labels = Store.open(tmp_path / "st").read("classified").to_pandas()
+    assert set(labels["insight_type"]) <= {"bug", "feature_request", "question", "complaint",
+                                           "praise", "churn_risk", "pricing_objection",
+                                           "competitor_mention", "other"}  # fmt: skip

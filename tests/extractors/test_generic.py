@@ -53,7 +53,7 @@ def test_csv_fixture_reads_good_rows_and_rejects_bad_ones_with_row_and_line():
         "row 4 (line 6)": "expected 11 columns, found 13",
         "row 5 (line 7)": "Submitted At: not a recognisable timestamp",
     }
-    # The empty-text row is a record: the ingest stage quarantines it as "empty text".
+    # The empty-text row is a record: the ingest stage skips it ("no text").
     assert _records(items)["FB-1007"].text == ""
 
 

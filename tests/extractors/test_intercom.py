@@ -254,7 +254,7 @@ def test_intercom_no_source_and_no_parts_gives_an_empty_record(tmp_path):
     path = tmp_path / "c.json"
     path.write_text(json.dumps(_conversation(source=None, conversation_parts=None)))
     [record] = _read(path)
-    assert isinstance(record, Record)  # the ingest stage quarantines it as "empty text"
+    assert isinstance(record, Record)  # the ingest stage skips it ("no text")
     assert record.parts == [] and record.text == ""
 
 

@@ -368,3 +368,61 @@ def test_zendesk_non_ticket_json_and_garbage_lines_never_raise(tmp_path):
 def test_zendesk_unknown_zone_is_a_config_error():
     with pytest.raises(ConfigError, match="Europe/Nowhere"):
         _read(V1, tz="Europe/Nowhere")
+
+
+def _zd_ticket(ticket_id: int, subject: str) -> dict:
+    return {
+        "id": ticket_id,
+        "subject": subject,
+        "description": f"{subject} (the first comment)",
+        "requester_id": 7,
+        "created_at": "2026-09-01T10:00:00Z",
+        "updated_at": "2026-09-02T10:00:00Z",
+    }
+
+
+def _zd_comment(author: int, body: str, public: bool = True) -> dict:
+    return {"author_id": author, "plain_body": body, "public": public,
+            "created_at": "2026-09-01T11:00:00Z"}  # fmt: skip
+
+
+def test_zendesk_comment_pages_saved_per_ticket_are_joined_and_other_listings_skipped(
+    tmp_path: Path,
+):
+    """The comment API's pages, one file per ticket with the id in its name (as scripts save
+    GET /tickets/{id}/comments), become the ticket's parts; ticket_fields.json and a comment
+    page of a ticket that is not in the export are skipped, nothing is quarantined."""
+    tickets = {"tickets": [_zd_ticket(101, "Export fails"), _zd_ticket(102, "SSO loop")]}
+    (tmp_path / "tickets.json").write_text(json.dumps(tickets))
+    users = {"users": [{"id": 7, "name": "Ana", "role": "end-user"},
+                       {"id": 9, "name": "Sam", "role": "agent"}]}  # fmt: skip
+    (tmp_path / "users.json").write_text(json.dumps(users))
+    comments = tmp_path / "comments"
+    comments.mkdir()
+    page = {"comments": [_zd_comment(7, "The CSV export times out."),
+                         _zd_comment(9, "Looking into it."), _zd_comment(9, "Escalated", False)],
+            "next_page": None, "previous_page": None, "count": 3}  # fmt: skip
+    (comments / "101.json").write_text(json.dumps(page))
+    (tmp_path / "ticket-102-comments.json").write_text(
+        json.dumps({"count": 1, "comments": [_zd_comment(7, "Okta sends us back to login.")]})
+    )
+    (comments / "999.json").write_text(json.dumps({"comments": [_zd_comment(7, "orphan")]}))
+    fields = {"ticket_fields": [{"id": 1, "type": "subject", "title": "Subject"}]}
+    (tmp_path / "ticket_fields.json").write_text(json.dumps(fields))
+
+    out = list(read_zendesk(tmp_path))
+
+    records = {r.native_id: r for r in out if isinstance(r, Record)}
+    assert set(records) == {"101", "102"}
+    assert [(p.text, p.role) for p in records["101"].parts] == [
+        ("The CSV export times out.", "customer"),
+        ("Looking into it.", "internal"),
+        ("Escalated", "internal"),
+    ]
+    assert [p.text for p in records["102"].parts] == ["Okta sends us back to login."]
+    assert not [r for r in out if isinstance(r, Rejected)]
+    skipped = sorted(s.reason for s in out if isinstance(s, Skipped))
+    assert skipped == [
+        "comments of ticket 999, which is not in the export",
+        "ticket_fields: not tickets",
+    ]

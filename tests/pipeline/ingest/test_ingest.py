@@ -45,14 +45,15 @@ def test_ingest_counts_are_conserved(tmp_path: Path, store_path: Path):
         ],
     )
     counts = run_ingest(store_path, [_source(data)]).totals
-    assert (counts.read, counts.new, counts.quarantined) == (4, 2, 2)
+    # a ticket with no text is skipped with its reason, not quarantined: nothing is wrong with it
+    assert (counts.read, counts.new, counts.quarantined, counts.skipped) == (3, 2, 1, 1)
+    assert counts.skipped_reasons == {"no text (nothing to analyse)": 1}
     assert (
         counts.read
         == counts.new + counts.updated + counts.unchanged + counts.duplicate + counts.quarantined
     )
     reasons = set(silobridge.open_store(store_path).quarantine()["reason"])
-    assert "empty text" in reasons
-    assert any(r.startswith("invalid JSON") for r in reasons)
+    assert len(reasons) == 1 and next(iter(reasons)).startswith("invalid JSON")
 
 
 def test_ingest_in_run_duplicates_keep_the_newest_version(tmp_path: Path, store_path: Path):

@@ -18,8 +18,9 @@ def test_weird_text_is_stored_verbatim_cleaned_or_quarantined(store_path):
     counts = run_ingest(store_path, [source]).totals
     store = silobridge.open_store(store_path)
     text = store.items().set_index("native_id")["text"]
-    assert counts.read == 12 and counts.quarantined == 2
-    assert set(store.quarantine()["reason"]) == {"empty text"}
+    # whitespace-only and invisible-only texts say nothing: skipped, not quarantined
+    assert (counts.read, counts.quarantined, counts.skipped) == (10, 0, 2)
+    assert counts.skipped_reasons == {"no text (nothing to analyse)": 2}
     assert text["sql"] == "Robert'); DROP TABLE items;--"  # data, never code
     assert text["html"] == "<script>alert('x')</script> & <b>bold</b>"  # kept as written
     assert text["cjk"] == "ダッシュボードの読み込みが遅すぎます。"
