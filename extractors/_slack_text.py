@@ -1,8 +1,9 @@
 """Slack text: the export's user directory, and mrkdwn and blocks rendered as plain text.
 
 Used by the ``slack`` connector (:mod:`.slack`), which documents the quirks handled here: mentions
-resolved to names, tokens and style marks converted, ``blocks`` preferred to ``text``, and
-attachments as the last resort.
+resolved to names, tokens and style marks converted, ``blocks`` preferred to ``text``, and the
+content of attachments (shared messages, integrations' posts) added; link previews only when the
+message says nothing else.
 """
 
 from __future__ import annotations
@@ -56,29 +57,49 @@ def user_name(user: dict[str, Any], profile: dict[str, Any]) -> str | None:
 
 
 def message_text(msg: dict[str, Any], directory: Directory) -> str:
-    """A message's plain text: from its ``blocks``, else its ``text``, else its attachments."""
+    """A message's plain text: from its ``blocks``, else its ``text``; then its attachments'
+    content (a shared message, an integration's post and its fields), but not link previews."""
     text = ""
     blocks = msg.get("blocks")
     if isinstance(blocks, list) and blocks:
         text = clean_text(_blocks_text(blocks, directory))
     if not text:
         text = clean_text(mrkdwn_to_text(as_text(msg.get("text"), field="text"), directory))
-    if not text:
-        attachments = msg.get("attachments")
-        lines = []
-        for attachment in attachments if isinstance(attachments, list) else []:
-            if not isinstance(attachment, dict):
-                continue
-            body = str_or_none(attachment.get("text")) or str_or_none(attachment.get("fallback"))
-            for value in (
-                str_or_none(attachment.get("pretext")),
-                str_or_none(attachment.get("title")),
-                body,
-            ):
-                if value:
-                    lines.append(mrkdwn_to_text(value, directory))
-        text = clean_text("\n".join(lines))
+    attached = _attachments_text(msg.get("attachments"), directory, alone=not text)
+    if attached and attached not in text:
+        text = clean_text(f"{text}\n{attached}" if text else attached)
     return text
+
+
+def _attachments_text(attachments: Any, directory: Directory, *, alone: bool) -> str:
+    """The text of a message's attachments. A shared (forwarded) message, or an integration's
+    post (a widget's form, a survey tool), carries what someone else wrote: its pretext, title,
+    text and fields are kept. A link preview (``from_url`` without ``is_msg_unfurl``) is the
+    linked page's blurb: kept only when the message has no text of its own."""
+    lines: list[str] = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if not isinstance(attachment, dict):
+            continue
+        shared = bool(attachment.get("is_share") or attachment.get("is_msg_unfurl"))
+        preview = bool(attachment.get("from_url") or attachment.get("original_url"))
+        if preview and not shared and not alone:
+            continue
+        body = str_or_none(attachment.get("text")) or (
+            str_or_none(attachment.get("fallback")) if alone else None
+        )
+        values = [
+            str_or_none(attachment.get("pretext")),
+            str_or_none(attachment.get("title")),
+            body,
+        ]
+        fields = attachment.get("fields")
+        for item in fields if isinstance(fields, list) else []:
+            if isinstance(item, dict) and str_or_none(item.get("value")):
+                title = str_or_none(item.get("title"))
+                value = str(item["value"])
+                values.append(f"{title}: {value}" if title else value)
+        lines.extend(mrkdwn_to_text(v, directory) for v in values if v)
+    return clean_text("\n".join(lines))
 
 
 def mrkdwn_to_text(text: str, directory: Directory | None = None) -> str:

@@ -18,7 +18,11 @@ Quirks:
   ``<!subteam^ID|@team>`` and ``&amp; &lt; &gt;`` are converted; ``*bold*`` style marks are
   dropped. Newer messages repeat their content as ``blocks`` (``rich_text``, ``section``,
   ``header``, ``table`` [ZU]), which are preferred. A ``bot_message`` with empty text keeps its
-  content in ``attachments[].text|fallback`` [SEV].
+  content in ``attachments[].text|fallback`` [SEV]. Attachments' content (``pretext``,
+  ``title``, ``text``, ``fields``) is added after the message's own text when it is a shared
+  (forwarded) message or an integration's post (a feedback widget, a form): that is how
+  customers' words relayed by staff reach Slack. Link previews (``from_url`` without
+  ``is_msg_unfurl``) are left out unless the message has no text of its own.
 * Roles: ``bot_message``, a ``bot_id`` or an ``is_bot`` user is a bot. A user whose team
   (``user_team``, else the user's ``team_id``) differs from the workspace's (the team most users
   in ``users.json`` belong to; on Enterprise Grid any team of the same enterprise) is a customer:

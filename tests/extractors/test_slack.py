@@ -325,3 +325,37 @@ def test_slack_mrkdwn_to_text(mrkdwn, text):
         users={"U1": _User("Dana Whitfield", False, "T1", None)}, channels={"C1": "general"}
     )
     assert mrkdwn_to_text(mrkdwn, directory) == text
+
+
+def test_slack_forwarded_feedback_in_attachments_is_kept_and_link_previews_are_not(tmp_path):
+    """Customer words relayed as a shared message or an integration's post (a feedback widget)
+    live in attachments next to the staff's own text: they are read; a link preview is not."""
+    shared = {"is_share": True, "is_msg_unfurl": True, "author_name": "Acme admin",
+              "text": "Exports have failed every night since Tuesday."}  # fmt: skip
+    widget = {"pretext": "New Contact form post", "title": "From: Acme Logistics",
+              "fields": [{"title": "Message", "value": "Please add SAML for SSO."}]}  # fmt: skip
+    preview = {"from_url": "https://docs.example.com/exports", "title": "Exports docs",
+               "text": "Everything about exports."}  # fmt: skip
+    root = _export(
+        tmp_path,
+        {
+            "general/2026-03-02": [
+                {"type": "message", "user": "U1", "ts": "1772443800.000010",
+                 "text": "FYI from Acme, see below", "attachments": [shared]},
+                {"type": "message", "user": "U2", "ts": "1772443800.000020",
+                 "text": "Widget feedback", "attachments": [widget]},
+                {"type": "message", "user": "U1", "ts": "1772443800.000030",
+                 "text": "Read <https://docs.example.com/exports>", "attachments": [preview]},
+            ]
+        },
+    )  # fmt: skip
+
+    records, _, _ = _read(root)
+
+    texts = [r.parts[0].text for r in sorted(records.values(), key=lambda r: r.native_id)]
+    assert texts[0] == "FYI from Acme, see below\nExports have failed every night since Tuesday."
+    assert texts[1] == (
+        "Widget feedback\nNew Contact form post\nFrom: Acme Logistics\n"
+        "Message: Please add SAML for SSO."
+    )
+    assert "Everything about exports" not in texts[2]
