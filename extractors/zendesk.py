@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -182,6 +182,23 @@ def _is_comment_page(path: Path, encoding: str) -> bool:
     )
 
 
+def _json_file(path: Path, encoding: str) -> Generator[Rejected, None, tuple[str | None, Any]]:
+    """Read and parse a whole side file (users, organizations, a comment page): ``(text, doc)``,
+    or ``(None, None)`` after yielding why not. A side file that does not parse is a
+    :class:`BrokenOff`: not one entry of it can be trusted, so it is read again next run."""
+    try:
+        text = read_text(path, encoding=encoding)
+    except BadFile as e:
+        yield e.rejected
+        return None, None
+    try:
+        return text, parse_json(text)
+    except (json.JSONDecodeError, LimitError) as e:
+        reason = f"invalid JSON: {failure_text(e, text)}"
+        yield BrokenOff(str(path), "file", reason, clip_raw(text))
+        return None, None
+
+
 def _ticket_id_of(path: Path) -> str | None:
     """The ticket id in a comment file's name (its longest run of digits), else in its
     folder's name."""
@@ -212,20 +229,12 @@ class _Directory:
         """Add the comments of one saved comment page, keyed by the ticket id in its name."""
         where = str(path)
         ticket_id = _ticket_id_of(path)
-        try:
-            text = read_text(path, encoding=encoding)
-        except BadFile as e:
-            yield e.rejected
-            return
         if ticket_id is None:
             reason = "a comment page without a ticket id in its file or folder name"
-            yield Rejected(where, "file", reason, clip_raw(text))
+            yield Rejected(where, "file", reason)
             return
-        try:
-            doc = parse_json(text)
-        except (json.JSONDecodeError, LimitError) as e:
-            reason = f"invalid JSON: {failure_text(e, text)}"
-            yield BrokenOff(where, "file", reason, clip_raw(text))
+        text, doc = yield from _json_file(path, encoding)
+        if text is None:
             return
         comments = doc.get("comments") if isinstance(doc, dict) else None
         if not isinstance(comments, list):
@@ -250,27 +259,22 @@ class _Directory:
     def load_file(self, path: Path, encoding: str) -> Iterator[Rejected]:
         """Add the users or organizations of a side file; yield :class:`Rejected` if unreadable."""
         where = str(path)
-        try:
-            text = read_text(path, encoding=encoding)
-        except BadFile as e:
-            yield e.rejected
-            return
         kind = path.stem.lower()
         if path.suffix.lower() == ".jsonl":
-            for item in iter_jsonl(text, where):
+            try:
+                lines = read_text(path, encoding=encoding)
+            except BadFile as e:
+                yield e.rejected
+                return
+            for item in iter_jsonl(lines, where):
                 if isinstance(item, Rejected):
                     yield item
                 else:
                     self.add({kind: [item[1]]})
             return
-        try:
-            doc = parse_json(text)
-        except (json.JSONDecodeError, LimitError) as e:
-            # Not one user can be trusted to be read right: the file is read again next run.
-            reason = f"invalid JSON: {failure_text(e, text)}"
-            yield BrokenOff(where, "file", reason, clip_raw(text))
-            return
-        self.add({kind: doc} if isinstance(doc, list) else doc)
+        text, doc = yield from _json_file(path, encoding)
+        if text is not None:
+            self.add({kind: doc} if isinstance(doc, list) else doc)
 
     def add(self, doc: Any) -> None:
         """Add the ``users`` and ``organizations`` side-loaded in a page (bad entries ignored)."""
