@@ -35,7 +35,9 @@ and ``.local``/``.internal`` added as suffixes, so ``nadia@acme.example`` is an 
 Persons: :class:`PersonRecognizer` extends Presidio's ``SpacyRecognizer`` with the name
 cues, checks and repeats of :mod:`.redact_names` ("Hi Nadia,", the name line
 after "Thanks,", "cc @Tom"; not "Mark the alert." nor "works in Safari"; "Nadia" again after
-"Nadia Petrov").
+"Nadia Petrov"). A capitalised word NER calls a person is one only with evidence
+(:mod:`.redact_evidence`: a cue, a title, "my name is", a person noun, a pronoun after it, a
+first and last name): "I'd tried Evernote", "Gardena, California", "XXXX" are kept.
 
 The analyzer and the recognizer classes are set up in :mod:`.redact_presidio`; the names
 documented here stay importable from this module.
@@ -74,10 +76,10 @@ from .redact_presidio import (  # the names of Presidio's configuration, re-expo
 )
 from .redact_words import allow_list_pattern, lexicon
 
-#: Changes whenever a change here or in :mod:`.redact_names`, :mod:`.redact_words` or
-#: :mod:`.redact_presidio` can change what is redacted; the understand stage redoes units
-#: redacted by another version.
-ALGORITHM = "redact.presidio.v2"
+#: Changes whenever a change here or in :mod:`.redact_names`, :mod:`.redact_evidence`,
+#: :mod:`.redact_words` or :mod:`.redact_presidio` can change what is redacted; the
+#: understand stage redoes units redacted by another version.
+ALGORITHM = "redact.presidio.v3"
 
 #: Presidio entity type -> placeholder name (the placeholder is ``<NAME>``).
 PLACEHOLDERS = {

@@ -31,6 +31,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .redact_evidence import TITLES, name_evidence
+
 # re-exported: they were defined here
 from .redact_words import allow_list_pattern as allow_list_pattern
 from .redact_words import allow_terms as allow_terms
@@ -92,11 +94,16 @@ def _name_like(tok: Any) -> bool:
     return _name_like_text(tok.text)
 
 
+#: A pre-redacted value: "XXXX", "XX/XX", "XXXXd" (consumer complaint exports).
+_MASK = re.compile(r"^X{2,}[a-z]{0,2}$")
+
+
 def _name_like_text(text: str) -> bool:
     return (
         len(text) >= 2
         and text[0].isupper()
         and not text.isupper()
+        and _MASK.match(text) is None
         and _NAME_CHARS.match(text) is not None
         and text.lower() not in NOT_NAMES
     )
@@ -199,6 +206,8 @@ def needs_tags(doc: Any) -> bool:
         lower = tok.lower_
         if line_start and lower in _LINE_CUES:
             return True
+        if lower.rstrip(".") in TITLES or lower in _NAME_WORDS:
+            return True
         if lower in _TALKED and tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ in _TALK_PREP:
             return True
         if lower in {"wrote", "writes"}:
@@ -281,6 +290,7 @@ def name_cues(doc: Any) -> list[Cue]:
         found += _sign_off_cues(line, lines[n + 1 : n + 3])
         found += _header_cues(line)
         found += _speaker_cues(line)
+        found += _intro_cues(line)
         for t in range(len(line)):
             found += _token_cues(line, t)
     found += _address_cues(doc)
@@ -343,6 +353,29 @@ def _header_cues(line: Sequence[Any]) -> list[Cue]:
     return found
 
 
+#: Words a name follows: "my name is Angela", "last name Martin", "a waiter named Chris".
+_NAME_WORDS = frozenset({"name", "names", "named", "surname", "nickname"})
+_ABBREVIATED = frozenset({"mr", "mrs", "ms", "dr", "prof", "mx"})
+
+
+def _intro_cues(line: Sequence[Any]) -> list[Cue]:
+    """A name after a title or after "name": "Dr. Morgan", "Mr Williamson", "my name is Sarah
+    Lee", "last name Martin", "named Chris" (:data:`WEAK` cues)."""
+    found: list[Cue] = []
+    for t, tok in enumerate(line[:-1]):
+        lower = tok.lower_
+        if lower.rstrip(".") in TITLES:
+            j = t + 2 if line[t + 1].text == "." and lower in _ABBREVIATED else t + 1
+        elif lower in _NAME_WORDS:
+            j = t + 2 if line[t + 1].lower_ in {"is", "'s", "’s", ":", "was"} else t + 1
+        else:
+            continue
+        end = _name_run(line, j, limit=3)
+        if end > j:
+            found.append((line[j].i, line[end - 1].i + 1, WEAK))
+    return found
+
+
 def _speaker_cues(line: Sequence[Any]) -> list[Cue]:
     """A speaker label: "Lucas: ...", "- Omar: check usage"."""
     j = _name_run(line, 0, limit=2)
@@ -396,7 +429,17 @@ def _token_cues(line: Sequence[Any], t: int) -> list[Cue]:
     if tok.text == "," and t + 1 < len(line):
         j = _name_run(line, t + 1, limit=2)
         proper = j > t + 1 and all(x.pos_ == "PROPN" for x in line[t + 1 : j])
-        if proper and (j == len(line) or line[j].text in {".", "!", "?"}):
+        # not "in Gardena, California", "science, history, Christianity", "today, Saturday"
+        after_name = t > 0 and (line[t - 1].pos_ == "PROPN" or line[t - 1].dep_ == "conj")
+        date = any(
+            x.lower_ in _WEEKDAYS or x.ent_type_ in ("DATE", "TIME") for x in line[t + 1 : j]
+        )
+        if (
+            proper
+            and not after_name
+            and not date
+            and (j == len(line) or line[j].text in {".", "!", "?"})
+        ):
             found.append((line[t + 1].i, line[j - 1].i + 1, WEAK))
     return found
 
@@ -428,7 +471,7 @@ def _name_line(tokens: Sequence[Any]) -> list[Any]:
     pieces: list[list[Any]] = [[]]
     for tok in tokens:
         if tok.is_space:
-            if "\n" in tok.text:
+            if "\n" in tok.text or "\t" in tok.text:
                 pieces.append([])
         elif pieces[-1] or tok.text not in _LINE_PREFIX:
             pieces[-1].append(tok)
@@ -485,23 +528,34 @@ def find_persons(
     """
     lexicon = lexicon or {}
     seeds: list[tuple[int, int, float]] = []
-    in_ner: set[int] = set()
+    in_ner: set[int] = set()  # tokens of plausible NER persons
+    sure: set[int] = set()  # of those with evidence of their own (.redact_evidence)
+    pieces = []
     for ent in ner_entities:
         if ent.label_ != "PERSON":
             continue
         piece = _name_line(doc[ent.start : ent.end])
         if piece and _plausible_person(piece, lexicon):
             in_ner.update(t.i for t in piece)
-            seeds.append((piece[0].idx, piece[-1].idx + len(piece[-1]), NER_SCORE))
+            if name_evidence(piece, lexicon, _name_like):
+                sure.update(t.i for t in piece)
+            pieces.append(piece)
+    cued: set[int] = set()
     for start, end, strength in name_cues(doc):
         tokens = doc[start:end]
-        if strength != STRONG and not any(t.i in in_ner for t in tokens):
+        agree = sure if strength == RARE else in_ner  # a rare cue and a bare NER person: no
+        if strength != STRONG and not any(t.i in agree for t in tokens):
             kinds = [lexicon.get(t.lower_) or lexicon.get(t.lemma_.lower()) for t in tokens]
             if strength == WEAK and all(k == "common" for k in kinds):
                 continue
             if strength == RARE and None not in kinds:
                 continue
+        cued.update(range(start, end))
         seeds.append((tokens.start_char, tokens.end_char, CUE_SCORE))
+    # an NER person needs evidence besides its capitals: a cue on it, or .redact_evidence's
+    for piece in pieces:
+        if any(t.i in cued or t.i in sure for t in piece):
+            seeds.append((piece[0].idx, piece[-1].idx + len(piece[-1]), NER_SCORE))
     seeds = [s for s in seeds if not _overlaps(s, allowed)]
     spans = seeds + _repeats(doc, seeds, allowed)
     return [
@@ -549,7 +603,7 @@ def _repeats(
     for start, end, _ in seeds:
         for word in text[start:end].split():
             word = word.strip(".,")
-            if len(word) >= 2 and word[0].isupper() and word.lower() not in NOT_NAMES:
+            if _name_like_text(word):
                 parts.add(word)
     if not parts:
         return []
