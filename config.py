@@ -69,12 +69,19 @@ from .extractors.values import check_zone
 
 DEFAULT_CONFIG = "silobridge.toml"
 DEFAULT_STORE = ".silobridge"
-_SOURCE_KEYS = ("connector", "path", "url", "function", "channel", "enabled")
+_SOURCE_KEYS = ("connector", "path", "url", "function", "channel", "enabled", "voice")
+#: A source's ``voice``: ``auto`` (each unit's own, see docs/voice.md), ``customer`` (a feedback
+#: channel: everything said there is a customer's, relayed when staff post it), ``internal``
+#: (nothing said there is a customer's).
+SOURCE_VOICES = ("auto", "customer", "internal")
 _STORE_KEYS = ("path", "retention_days")
 _UNDERSTAND_KEYS = ("taxonomy",)  # the older place of [taxonomy] path
 _TAXONOMY_KEYS = ("path",)
 _EMBED_KEYS = ("model", "batch_size")
 _DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
+_VOICE_KEYS = ("count", "min_substance")
+#: Whose words there are (``voice`` of a unit, docs/voice.md).
+VOICES = ("customer", "relayed", "internal", "bot")
 _TOP_KEYS = (
     "store",
     "understand",
@@ -84,6 +91,7 @@ _TOP_KEYS = (
     "limits",
     "sources",
     "taxonomy",
+    "voice",
 )
 DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
 
@@ -195,6 +203,8 @@ class SourceConfig:
             show :attr:`display_url`.
         config_path: The ``silobridge.toml`` it was read from (``None`` when it was given on
             the command line), for errors found later (a connector that refuses an option).
+        voice: Whose words the source holds: ``auto`` (decided per unit), ``customer`` (a
+            feedback channel) or ``internal`` (never customer voice).
     """
 
     name: str
@@ -207,6 +217,7 @@ class SourceConfig:
     enabled: bool = True
     url: str | None = field(default=None, repr=False)
     config_path: str | None = field(default=None, compare=False)
+    voice: str = "auto"
 
     @property
     def display_url(self) -> str | None:
@@ -253,6 +264,9 @@ class Config:
     embed_model: str = DEFAULT_EMBED_MODEL
     embed_batch_size: int = 64
     discover: dict[str, Any] = field(default_factory=dict)
+    #: What counts as customer voice (``[voice]``): ``count`` (the voices) and
+    #: ``min_substance`` (``None``: the substance model's threshold). docs/voice.md.
+    voice: dict[str, Any] = field(default_factory=dict)
     #: Where the row-wise stages run; not part of :meth:`config_hash` (same results).
     execution: Execution = LOCAL
     #: How big and deep one record may be (``[limits]``): the readers reject larger ones.
@@ -266,6 +280,7 @@ class Config:
                 "taxonomy": str(self.taxonomy) if self.taxonomy else None,
                 "embed": [self.embed_model, self.embed_batch_size],
                 "discover": self.discover,
+                "voice": self.voice,
                 "limits": vars(self.limits),
             }
         )
@@ -313,6 +328,7 @@ def load_config(path: str | Path) -> Config:
         embed_model=model,
         embed_batch_size=batch_size,
         discover=_discover_settings(data, where),
+        voice=_voice_settings(data, where),
         execution=Execution.from_table(execution_table, where=where),
         limits=_limits(data, where),
     )
@@ -403,6 +419,29 @@ def _discover_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
     return discover
 
 
+def _voice_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
+    voice = dict(_table(data, "voice", _VOICE_KEYS, where))
+    count = voice.get("count")
+    if count is not None:
+        if not isinstance(count, list) or not count or any(v not in VOICES for v in count):
+            raise ConfigError(
+                f"must be a list of some of {', '.join(VOICES)}; got {str(count)[:60]}",
+                path=where,
+                key="voice.count",
+            )
+        voice["count"] = tuple(dict.fromkeys(count))
+    floor = voice.get("min_substance")
+    if floor is not None and (
+        isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor <= 1
+    ):
+        raise ConfigError(
+            f"must be a number between 0 and 1; got {str(floor)[:40]}",
+            path=where,
+            key="voice.min_substance",
+        )
+    return voice
+
+
 def _sources(data: dict[str, Any], base: Path, where: str) -> dict[str, SourceConfig]:
     sources_data = data.get("sources", {})
     if not isinstance(sources_data, dict):
@@ -468,6 +507,13 @@ def make_source(
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError("must be true or false", path=config_path, key=f"{key}.enabled")
+    voice = body.get("voice", "auto")
+    if voice not in SOURCE_VOICES:
+        raise ConfigError(
+            f"unknown voice {str(voice)[:40]!r}; expected one of {', '.join(SOURCE_VOICES)}",
+            path=config_path,
+            key=f"{key}.voice",
+        )
     options = {k: v for k, v in body.items() if k not in _SOURCE_KEYS and k != "options"}
     # Options may also sit in a [sources.NAME.options] sub-table.
     nested = body.get("options", {})
@@ -505,6 +551,7 @@ def make_source(
         enabled=enabled,
         url=url,
         config_path=config_path,
+        voice=voice,
     )
 
 

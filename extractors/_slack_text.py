@@ -56,9 +56,10 @@ def user_name(user: dict[str, Any], profile: dict[str, Any]) -> str | None:
     return None
 
 
-def message_text(msg: dict[str, Any], directory: Directory) -> str:
-    """A message's plain text: from its ``blocks``, else its ``text``; then its attachments'
-    content (a shared message, an integration's post and its fields), but not link previews."""
+def message_texts(msg: dict[str, Any], directory: Directory) -> tuple[str, str]:
+    """``(own, attached)``: the message's own text (its ``blocks``, else its ``text``) and its
+    attachments' content (a shared message, an integration's post and its fields; link previews
+    only when the message has no text of its own), ``""`` where there is none."""
     text = ""
     blocks = msg.get("blocks")
     if isinstance(blocks, list) and blocks:
@@ -66,9 +67,9 @@ def message_text(msg: dict[str, Any], directory: Directory) -> str:
     if not text:
         text = clean_text(mrkdwn_to_text(as_text(msg.get("text"), field="text"), directory))
     attached = _attachments_text(msg.get("attachments"), directory, alone=not text)
-    if attached and attached not in text:
-        text = clean_text(f"{text}\n{attached}" if text else attached)
-    return text
+    if attached and attached in text:
+        attached = ""
+    return text, attached
 
 
 def _attachments_text(attachments: Any, directory: Directory, *, alone: bool) -> str:

@@ -21,7 +21,9 @@ from ..errors import mask_secrets
 
 FUNCTIONS = ("Product", "Marketing", "Sales", "Success", "Support")
 CHANNELS = ("ticket", "call", "chat", "survey", "note", "message", "review")
-ROLES = ("customer", "internal", "bot", "unknown")
+#: Who speaks in a part: a customer, the company's staff, a bot, or someone else's words that
+#: the author passed on (``relayed``: a forwarded or shared message, an integration's post).
+ROLES = ("customer", "internal", "bot", "relayed", "unknown")
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ class Part:
     Attributes:
         text: Plain text of the turn (HTML and mrkdwn already converted).
         speaker: Display name of the speaker where the export has it.
-        role: ``customer``, ``internal``, ``bot`` or ``unknown``.
+        role: ``customer``, ``internal``, ``bot``, ``relayed`` (words of someone else the
+            message passes on: a forwarded or shared message, a widget's or forum's post) or
+            ``unknown``.
         timestamp: When it was said or sent, timezone-aware UTC.
     """
 

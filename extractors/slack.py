@@ -53,7 +53,7 @@ from ._slack_text import (
     Directory,
     User,
     dict_or_empty,
-    message_text,
+    message_texts,
     str_or_none,
     user_name,
 )
@@ -99,7 +99,7 @@ class _Message:
     thread_ts: str
     at: datetime
     updated: datetime
-    part: Part
+    parts: tuple[Part, ...]  # the message's own text, then what it passes on (``relayed``)
     path: str
     is_parent: bool
     files: int
@@ -382,7 +382,7 @@ def _to_message(
         thread_ts=thread_ts,
         at=at,
         updated=updated,
-        part=Part(text=message_text(msg, directory), speaker=speaker, role=role, timestamp=at),
+        parts=_parts(msg, directory, speaker, role, at),
         path=where,
         is_parent=ts == thread_ts,
         files=n_files,
@@ -392,6 +392,26 @@ def _to_message(
         else 0,
         raw=msg,
     )
+
+
+def _parts(
+    msg: dict[str, Any], directory: Directory, speaker: str | None, role: str, at: datetime
+) -> tuple[Part, ...]:
+    """A message's own text as one part, and its attachments' content as a second part of role
+    ``relayed`` (someone else's words: a shared message, a widget's or forum's post under the
+    poster's own words). A message whose attachments are all it says (an integration's
+    notification) speaks for its author: one part of the author's role."""
+    own, attached = message_texts(msg, directory)
+    shared = any(
+        isinstance(a, dict) and (a.get("is_share") or a.get("is_msg_unfurl"))
+        for a in msg.get("attachments") or ()
+    )
+    if attached and not own and not shared:
+        return (Part(text=attached, speaker=speaker, role=role, timestamp=at),)
+    parts = [Part(text=own, speaker=speaker, role=role, timestamp=at)] if own else []
+    if attached:
+        parts.append(Part(text=attached, speaker=None, role="relayed", timestamp=at))
+    return tuple(parts)
 
 
 def _author(msg: dict[str, Any], directory: Directory) -> tuple[str | None, str]:
@@ -450,7 +470,7 @@ def _to_record(
     is_thread = replies > 0 or (parent is not None and parent.reply_count > 0)
     locator = f"channel {channel_name}, {'thread' if is_thread else 'message'} {key}"
     first = parent or messages[0]
-    parts = [m.part for m in messages if m.part.text]
+    parts = [p for m in messages for p in m.parts]
     files = sum(m.files for m in messages)
     if not parts and files:
         return Skipped(first.path, locator, "no text, only files")

@@ -42,7 +42,7 @@ from ..classifiers.keyphrases import ctfidf_terms, distinct_labels, noun_phrases
 from .nlp import load_pipeline
 from .store.schema import DISCOVERED, THEME_EVENTS, THEMES
 from .store.store import Store, StoreWriter, new_run_id
-from .voice import customer_voice
+from .voice import DEFAULT_VOICES, customer_voice
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,8 @@ class DiscoverStage:
         clusterer: The clustering estimator (default :class:`ThemeClusterer`).
         stop_words: Words that never start or end a label (the company's own names: every
             customer says them).
+        voices: The voices discovery looks at (``[voice] count``, :func:`.voice.customer_voice`).
+        min_substance: The least substance a unit needs (``None``: the substance model's).
     """
 
     def __init__(
@@ -147,7 +149,11 @@ class DiscoverStage:
         seed: int = 0,
         clusterer: ThemeClusterer | None = None,
         stop_words: Sequence[str] = (),
+        voices: Sequence[str] = DEFAULT_VOICES,
+        min_substance: float | None = None,
     ):
+        self.voices = tuple(voices)
+        self.min_substance = min_substance
         self.min_size = min_size
         self.match_threshold = match_threshold
         self.seed = seed
@@ -510,13 +516,17 @@ def append_events(writer: StoreWriter, events: pd.DataFrame, *, at: datetime) ->
     )
 
 
-def candidates(store: Store) -> tuple[pd.DataFrame, str]:
+def candidates(
+    store: Store, *, voices: Sequence[str] = DEFAULT_VOICES, min_substance: float | None = None
+) -> tuple[pd.DataFrame, str]:
     """The units theme discovery looks at, and why: the classify stage's unassigned units when
     a taxonomy labelled them, every unit otherwise; never the company's own turns in
     conversations (:func:`~.voice.customer_voice`)."""
     columns = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
-    units = store.units(columns=[*columns, "role", "channel"])
-    units = units[customer_voice(units)].drop(columns=["role", "channel"])
+    voice = ["role", "channel", "voice", "substance", "function"]
+    units = store.units(columns=[*columns, *voice])
+    counted = customer_voice(units, voices=voices, min_substance=min_substance)
+    units = units[counted].drop(columns=voice)
     units = units.sort_values("unit_id", kind="stable")  # the order the stage takes them in
     labelled = store.read("classified", columns=["unit_id", "theme"]).to_pandas()
     if len(labelled):
@@ -545,7 +555,7 @@ def run_discover(
         store = Store.open(store)
     with store.writing(run_id) as writer:
         t0 = time.perf_counter()
-        units, scope = candidates(store)
+        units, scope = candidates(store, voices=stage.voices, min_substance=stage.min_substance)
         vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
         registry = store.read("themes").to_pandas()
         previous = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()

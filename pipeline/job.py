@@ -81,10 +81,15 @@ def understand_stage(
     shared: Any = None,
 ) -> UnderstandStage:
     """The understand stage of the config (``taxonomy``: a file or an already loaded one)."""
-    return UnderstandStage(
+    stage = UnderstandStage(
         taxonomy=taxonomy or (cfg.taxonomy if cfg else None),
         embedder=shared or embedder(cfg, model),
     )
+    if cfg is not None:  # only the sources whose voice is set: the stage's version holds them
+        stage.source_voices = {
+            name: source.voice for name, source in cfg.sources.items() if source.voice != "auto"
+        }
+    return stage
 
 
 def classify_stage(
@@ -110,7 +115,17 @@ def discover_stage(cfg: Config | None, *, taxonomy: Taxonomy | None = None) -> D
     if taxonomy is None and cfg is not None and cfg.taxonomy is not None:
         taxonomy = load_taxonomy(cfg.taxonomy)
     company = taxonomy.company if taxonomy is not None else ()
-    return DiscoverStage(**(cfg.discover if cfg else {}), stop_words=company)
+    voice = _voice(cfg)
+    return DiscoverStage(**(cfg.discover if cfg else {}), stop_words=company, **voice)
+
+
+def _voice(cfg: Config | None) -> dict[str, Any]:
+    """``voices`` and ``min_substance`` of the config's ``[voice]`` (docs/voice.md)."""
+    settings = cfg.voice if cfg else {}
+    out: dict[str, Any] = {"min_substance": settings.get("min_substance")}
+    if settings.get("count"):
+        out["voices"] = tuple(settings["count"])
+    return out
 
 
 def algorithms(results: dict[str, Any]) -> dict[str, str]:
@@ -341,7 +356,7 @@ def report(
         store,
         taxonomy=taxonomy,
         accounts=accounts,
-        settings=ReportSettings(min_arr=min_arr),
+        settings=ReportSettings(min_arr=min_arr, **_voice(cfg)),
         out=out,
     )
 

@@ -1,34 +1,83 @@
-"""Customer voice: which units say what customers said.
+"""Customer voice: which units say what customers said, and say something.
 
-Theme discovery and the report count only these; the units table keeps every unit.
+Theme discovery and the report (themes, blind spots, trends, spikes, quotes) count only these;
+the units table keeps every unit, with its ``voice`` and ``substance``
+(:mod:`silobridge.pipeline.understand.voice`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
-#: Channels whose units are turns of a conversation with the customer. There, the company's own
-#: turns (role ``internal``: an agent's reply, a rep's pitch) are not what the customer said;
-#: in notes and messages an internal author is relaying what they heard.
+from ..classifiers.substance import SubstanceModel
+
+#: Whose words a unit holds (``pipeline/understand/voice.py`` decides, per unit).
+VOICES = ("customer", "relayed", "internal", "bot")
+#: Channels whose units are turns of a conversation with the customer: there, the company's own
+#: turns are its own talk, never a relay.
 CONVERSATION_CHANNELS = ("ticket", "call", "chat")
+#: The voices that count as customer voice by default.
+DEFAULT_VOICES = ("customer", "relayed")
+#: The columns :func:`customer_voice` reads (those a table lacks are not used).
+COLUMNS = ("role", "channel", "voice", "substance", "text", "source_name", "item_id", "function")
 
 
 def customer_voice(
-    units: pd.DataFrame, *, prompt_items: int = 20, prompt_share: float = 0.05
+    units: pd.DataFrame,
+    *,
+    voices: Sequence[str] = DEFAULT_VOICES,
+    min_substance: float | None = None,
+    prompt_items: int = 20,
+    prompt_share: float = 0.05,
+    boilerplate_functions: int = 3,
 ) -> pd.Series:
-    """Which units say what customers said. Theme discovery and the report use these.
+    """Which units say what customers said, and say something. Theme discovery and the
+    report use these.
 
-    Left out: the company's own turns in conversations (``role`` internal on a ticket, call or
-    chat), and form prompts: a question repeated word for word in at least ``prompt_items``
-    items and ``prompt_share`` of the items of one source (review sites and survey tools write
-    their questions into the text: "What do you dislike about the product?").
+    Left out:
+
+    * units whose ``voice`` is not in ``voices`` (default: the company's own talk and bots are
+      out; customers' words and what staff relay of them are in). Units of stores written
+      before voices existed (``voice`` null): the company's own turns in conversations
+      (``role`` internal on a ticket, call or chat) are out;
+    * units without substance: ``substance`` below ``min_substance`` (small talk, thanks,
+      scheduling, office chatter); ``0`` keeps them all;
+    * form prompts: a question repeated word for word in at least ``prompt_items`` items and
+      ``prompt_share`` of the items of one source (review sites and survey tools write their
+      questions into the text: "What do you dislike about the product?");
+    * boilerplate: a text repeated word for word in at least ``prompt_items`` items heard by at
+      least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
+      nobody's finding).
 
     Args:
-        units: ``role``, ``channel``, ``text``, ``source_name`` and ``item_id`` of each unit.
+        units: ``role``, ``channel``, ``text``, ``source_name`` and ``item_id`` of each unit;
+            ``voice``, ``substance`` and ``function`` when the table has them.
+        voices: Which of ``customer``, ``relayed``, ``internal``, ``bot`` count.
+        min_substance: The least substance probability that counts (default: the substance
+            model's threshold, :class:`~silobridge.classifiers.substance.SubstanceModel`).
     """
+    unknown = sorted(set(voices) - set(VOICES))
+    if unknown:
+        raise ValueError(f"unknown voice(s) {unknown}: expected some of {', '.join(VOICES)}")
     agent = units["role"].eq("internal") & units["channel"].isin(CONVERSATION_CHANNELS)
+    if "voice" in units:
+        voice = units["voice"]
+        counted = voice.isin(list(voices)) | (voice.isna() & ~agent)
+    else:
+        counted = ~agent
+    if min_substance is None:
+        min_substance = SubstanceModel.load().threshold
+    if "substance" in units and min_substance > 0:
+        counted &= units["substance"].isna() | units["substance"].ge(min_substance)
     key = units["text"].str.strip().str.lower()
     items = units.groupby([units["source_name"], key])["item_id"].transform("nunique")
     per_source = units.groupby("source_name")["item_id"].transform("nunique")
     prompt = key.str.endswith("?") & (items >= prompt_items) & (items >= prompt_share * per_source)
-    return ~(agent | prompt)
+    counted &= ~prompt
+    if "function" in units and boilerplate_functions > 0:
+        everywhere = units.groupby(key)["item_id"].transform("nunique") >= prompt_items
+        functions = units.groupby(key)["function"].transform("nunique")
+        counted &= ~(everywhere & (functions >= boilerplate_functions))
+    return counted

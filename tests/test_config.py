@@ -87,6 +87,12 @@ def test_config_invalid_toml_names_the_line(tmp_path: Path):
         ("[discover]\nmin_size = 1\n", r"discover\.min_size: must be a whole number >= 2"),
         ("[discover]\nmatch_threshold = 1.5\n", r"discover\.match_threshold: must be a number"),
         ("[discover]\nseeds = 3\n", r"discover\.seeds: unknown key"),
+        ('[voice]\ncount = ["customers"]\n', r"voice\.count: must be a list of some of customer"),
+        ("[voice]\nmin_substance = 2\n", r"voice\.min_substance: must be a number between 0"),
+        (
+            '[sources.t]\nconnector = "gong"\npath = "exports"\nvoice = "staff"\n',
+            r"sources\.t\.voice: unknown voice 'staff'; expected one of auto, customer, internal",
+        ),
     ],
 )
 def test_config_rejects_bad_values_with_a_clear_message(tmp_path: Path, text: str, match: str):
@@ -106,3 +112,14 @@ def test_config_options_may_sit_in_an_options_table(tmp_path: Path):
         '[sources.t.options]\nmapping = { text = "Comment" }\n',
     )
     assert load_config(path).sources["t"].options == {"mapping": {"text": "Comment"}}
+
+
+def test_config_voice_settings_are_read(tmp_path: Path):
+    text = (
+        '[voice]\ncount = ["customer", "relayed", "internal"]\nmin_substance = 0\n'
+        '[sources.t]\nconnector = "gong"\npath = "exports"\nvoice = "customer"\n'
+    )
+    cfg = load_config(_config(tmp_path, text))
+    assert cfg.voice == {"count": ("customer", "relayed", "internal"), "min_substance": 0}
+    assert cfg.sources["t"].voice == "customer"
+    assert load_config(_config(tmp_path, "")).voice == {}

@@ -140,9 +140,10 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
     store = silobridge.open_store(out / ".silobridge")
     items = store.items(columns=["item_id", "source_name", "native_id"])
     units = store.units(
-        columns=["unit_id", "item_id", "source_name", "channel", "role", "text", "function"]
-    )
-    units["voice"] = customer_voice(units).to_numpy()
+        columns=["unit_id", "item_id", "source_name", "channel", "role", "text", "function",
+                 "voice", "substance"]
+    )  # fmt: skip
+    units["counted"] = customer_voice(units).to_numpy()
     quarantine = store.quarantine()
     result["store"] = {
         "items": len(items),
@@ -168,15 +169,18 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
     }
     covered: dict[tuple[str, int], set[str]] = defaultdict(set)  # voice words per passage
     voice_kinds: Counter[str] = Counter()
+    stored_voice: dict[str, Counter[str]] = defaultdict(Counter)  # truth kind -> unit voice
     for u in units.itertuples():
         ps = passages.get(u.item_id)
         if ps is None:
-            voice_kinds["(item not in truth)"] += bool(u.voice)
+            voice_kinds["(item not in truth)"] += bool(u.counted)
             continue
         unit_words = words(u.text)
         k = _assign(unit_words, ps)
         kind = ps[k]["kind"] if k is not None else "(unmatched)"
-        if u.voice:
+        voice = u.voice if isinstance(u.voice, str) else "(none)"
+        stored_voice[kind][voice if u.counted else f"{voice}, not counted"] += 1
+        if u.counted:
             voice_kinds[kind] += 1
             if k is not None and kind in CUSTOMER_KINDS:
                 covered[(u.item_id, k)] |= unit_words & ps[k]["words"]
@@ -208,6 +212,9 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
         "voice_units": n_voice,
         "noise_share": round(noise / max(n_voice, 1), 3),
         "voice_units_by_kind": dict(voice_kinds.most_common()),
+        "units_by_kind_and_voice": {
+            k: dict(v.most_common()) for k, v in sorted(stored_voice.items())
+        },
         "items_missing_from_store": len(missing),
     }
 
@@ -217,7 +224,7 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
     tax_of = dict(zip(labels["unit_id"], labels["themes"], strict=True))
     disc_of = dict(zip(disc["unit_id"], disc["theme_id"], strict=True))
     theme_ids = [t["id"] for t in truth["themes"]]
-    voice_units = units[units["voice"]]
+    voice_units = units[units["counted"]]
     pred: dict[str, str] = {}
     for iid, group in voice_units.groupby("item_id"):
         weight: Counter[str] = Counter()

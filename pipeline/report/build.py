@@ -51,7 +51,7 @@ from ...classifiers.keyphrases import representatives
 from ...errors import ConfigError
 from ..store.store import Store
 from ..understand.redact_accounts import pseudonym
-from ..voice import customer_voice
+from ..voice import DEFAULT_VOICES, customer_voice
 from .safety import safe_account, safe_reference
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ class ReportSettings:
     new_weeks: int = 2
     quotes: int = 5
     min_arr: float | None = None
+    #: What counts as customer voice (``[voice]``, :func:`~..voice.customer_voice`).
+    voices: tuple[str, ...] = DEFAULT_VOICES
+    min_substance: float | None = None
 
 
 @dataclass
@@ -126,8 +129,8 @@ def read_units(store: Store) -> pd.DataFrame:
     classify stage's (configured, mapped or inferred), else the unit's, else ``Unknown``."""
     units = store.units(
         columns=["unit_id", "item_id", "source", "source_name", "function", "account",
-                 "created_at", "text", "role", "channel", "entities", "embedding_key",
-                 "model_id"]
+                 "created_at", "text", "role", "channel", "voice", "substance", "entities",
+                 "embedding_key", "model_id"]
     )  # fmt: skip
     labels = store.read(
         "classified", columns=["unit_id", "themes", "function", "sentiment_score"]
@@ -145,6 +148,8 @@ def facts(
     *,
     accounts: pd.DataFrame | None = None,
     freq: str = "W-SUN",
+    voices: Sequence[str] = DEFAULT_VOICES,
+    min_substance: float | None = None,
 ) -> pd.DataFrame:
     """One row per unit and theme: the unit's function, item, account, period, sentiment.
 
@@ -155,8 +160,9 @@ def facts(
     Taxonomy themes are keyed by their id, discovered themes by ``D0001``...; ``theme_kind``
     says which.
     """
-    frame = units[customer_voice(units)].drop(
-        columns=["role", "channel", "entities", "embedding_key", "model_id"]
+    counted = customer_voice(units, voices=voices, min_substance=min_substance)
+    frame = units[counted].drop(
+        columns=["role", "channel", "voice", "substance", "entities", "embedding_key", "model_id"]
     )
     found = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()
     items = store.items(columns=["item_id", "native_id", "source_path", "created_at"])
@@ -460,7 +466,14 @@ def build_report(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     units = read_units(store)
-    f = facts(store, units, accounts=accounts, freq=settings.freq)
+    f = facts(
+        store,
+        units,
+        accounts=accounts,
+        freq=settings.freq,
+        voices=settings.voices,
+        min_substance=settings.min_substance,
+    )
     if settings.min_arr is not None:
         if accounts is None:
             raise ConfigError("--min-arr needs an accounts file (--accounts FILE).")

@@ -106,6 +106,10 @@ UNITS = pa.schema(
         pa.field("entities", pa.list_(ENTITY)),
         pa.field("embedding_key", pa.string(), nullable=False),
         pa.field("model_id", pa.string(), nullable=False),
+        # customer / relayed / internal / bot, and the probability that the unit has substance
+        # (pipeline/understand/voice.py); added in understand.v4: null in older rows
+        pa.field("voice", pa.string()),
+        pa.field("substance", pa.float64()),
         pa.field("item_hash", pa.string(), nullable=False),
         pa.field("version", pa.string(), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, Field
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from ...errors import StoreError, StoreLockedError
@@ -208,6 +208,22 @@ class Store:
                 raise
             raise store_error(e, self.root) from e
 
+    def _add_new_columns(self) -> None:
+        """Give the tables of a store written by an older silobridge the columns added since
+        (nullable, ``null`` in the old rows): one Delta commit per table that lacks some. Runs
+        after :meth:`recover` under the write lock; a crashed run's additions are rolled back
+        and made again by the next writer."""
+        for name, table_schema in schema.TABLES.items():
+            path = str(self.table_path(name))
+            if not DeltaTable.is_deltatable(path):
+                continue
+            table = DeltaTable(path)
+            have = {f.name for f in table.schema().fields}
+            missing = [f for f in table_schema if f.name not in have]
+            if missing:
+                table.alter.add_columns([Field.from_arrow(f.with_nullable(True)) for f in missing])
+                log.info("%s: added the column(s) %s", name, ", ".join(f.name for f in missing))
+
     # ----------------------------------------------------------------------------- reading
 
     def table_path(self, name: str) -> Path:
@@ -250,13 +266,27 @@ class Store:
             empty = schema.TABLES[name].empty_table()
             return empty.select(columns) if columns else empty
         table = self.delta(name, version)
+        # columns added by a newer silobridge than wrote this version read as nulls
+        have = {f.name for f in table.schema().fields}
+        added = [c for c in columns or () if c not in have and c in schema.TABLES[name].names]
         try:
-            return table.to_pyarrow_table(columns=columns)
+            read = table.to_pyarrow_table(
+                columns=[c for c in columns if c not in added] if columns else None
+            )
         except (OSError, DeltaError) as e:  # data files of a vacuumed version are gone
             raise StoreError(
                 f"Cannot read version {table.version()} of {name}: its data files were vacuumed "
                 "(they are kept for [store] retention_days after they stop being current)."
             ) from e
+        if not added:
+            return read
+        target = schema.TABLES[name]
+        for column in added:
+            field = target.field(column)
+            read = read.append_column(
+                field.with_nullable(True), pa.nulls(read.num_rows, field.type)
+            )
+        return read.select(columns)
 
     def dataset(self, name: str, *, version: int | None = None) -> pads.Dataset:
         """A table as a ``pyarrow.dataset`` (for DuckDB, Polars, or lazy filtering)."""
@@ -562,6 +592,7 @@ class Store:
                 self._check_format()
                 writer = StoreWriter(self, run_id)
                 writer.rolled_back = self.recover()
+                self._add_new_columns()
                 yield writer
         except (OSError, DeltaError) as e:
             if not _concerns(e, self.root):

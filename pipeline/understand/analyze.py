@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ...classifiers.substance import SubstanceModel
 from ...errors import ConfigError
 from ...taxonomy import Taxonomy, gazetteer_names, load_taxonomy
 from ..embed import Embedder, embed
@@ -73,6 +74,7 @@ from ..store.schema import UNDERSTOOD, UNITS
 from . import entities as entities_mod
 from . import redact as redact_mod
 from . import segment as segment_mod
+from . import voice as voice_mod
 from .entities import Entity, EntityTagger, join_entities
 from .redact import RedactedSpan, Redaction, Redactor, join_redactions, render
 from .redact_accounts import allow_form, company_accounts, pseudonym
@@ -81,8 +83,9 @@ from .redact_names import NOT_NAMES
 log = logging.getLogger(__name__)
 
 #: Changes whenever a change in this module can change the units it writes. v2: only the
-#: accounts that are companies join the allow list (:mod:`.redact_accounts`).
-ALGORITHM = "understand.v3"
+#: accounts that are companies join the allow list (:mod:`.redact_accounts`); v4: each unit's
+#: ``voice`` and ``substance`` (:mod:`.voice`).
+ALGORITHM = "understand.v4"
 #: Distinct unit texts whose redaction and entities a stage remembers between calls.
 MEMO_SIZE = 500_000
 #: Item columns copied onto their units (when the items have them).
@@ -162,6 +165,9 @@ class UnderstandStage:
         self._tools = None
         self._memo: dict[str, tuple[Redaction, list[Entity]]] = {}
         self._companies: dict[str, bool] = {}  # account name -> is a company
+        #: ``{source_name: "auto" | "customer" | "internal"}``: sources whose voice the
+        #: config sets (``voice = ...``, :mod:`.voice`); ``run_understand`` sets it.
+        self.source_voices: dict[str, str] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # shipped to Ray workers without its loaded spaCy pipelines and memo; they reload
@@ -206,6 +212,9 @@ class UnderstandStage:
             "segment": segment_mod.ALGORITHM,
             "redact": redact_mod.ALGORITHM,
             "entities": entities_mod.ALGORITHM,
+            "voice": voice_mod.ALGORITHM,
+            "substance": SubstanceModel.load().digest,
+            "source_voices": dict(sorted(self.source_voices.items())),
             "gazetteer": gazetteer,
             "company": company,
         }
@@ -325,6 +334,12 @@ class UnderstandStage:
             frame["account"] = [self._shown_account(a) for a in frame["account"]]
         frame["embedding_key"] = [keys_of[t] for t in out_text]
         frame["model_id"] = model_id
+        frame["voice"], frame["substance"] = voice_mod.assign_voice(
+            frame,
+            _item_texts(items),
+            voice_mod.substance_scores(vectors, out_text, model_id) if embed_units else None,
+            source_voices=self.source_voices,
+        )
         timings["total"] = time.perf_counter() - started
         stats = {
             "items": len(items),
@@ -484,6 +499,13 @@ def _names_by_item(
                 found.setdefault(item_id, set()).add(text[span.start : span.end])
     allowed = list(allowed)
     return {item_id: _Names(names, allowed) for item_id, names in found.items()}
+
+
+def _item_texts(items: pd.DataFrame) -> dict[str, str]:
+    return {
+        str(i): t if isinstance(t, str) else ""
+        for i, t in zip(items["item_id"], items["text"], strict=True)
+    }
 
 
 def speaker_key(source_name: str | None, speaker: Any) -> str | None:

@@ -7,7 +7,7 @@ speaker at one time), each turn into **lines** and **sentences**, and sentences 
   lead-in such as "Quick question." joins the next sentence, "Really slow." the previous one);
 * turns are never merged: a unit belongs to one speaker, role and timestamp;
 * each unit keeps its ``item_id``, position, turn (``part_index``), character span in the item's
-  ``text``, role (customer / internal / bot / unknown), speaker and timestamp.
+  ``text``, role (customer / internal / bot / relayed / unknown), speaker and timestamp.
 
 What carries no insight is dropped by named rules (:data:`DROP_RULES`, see
 ``docs/segmentation.md``): quoted earlier replies, auto-replies, signatures, sign-offs, greetings,
@@ -88,7 +88,7 @@ TOO_LONG = "too_long"
 #: Characters of turn text in one ``nlp.pipe`` batch (at most): the sentence recogniser takes
 #: about 40 MB per 100,000 characters of a batch.
 BATCH_CHARS = 2 * MAX_NLP_CHARS
-ROLES = ("customer", "internal", "bot", "unknown")
+ROLES = ("customer", "internal", "bot", "relayed", "unknown")
 UNIT_COLUMNS = (
     "unit_id",
     "item_id",

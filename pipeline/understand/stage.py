@@ -31,6 +31,7 @@ from ..store.cache import EmbeddingCache, cache_key
 from ..store.schema import UNDERSTOOD, UNITS
 from ..store.store import Store, StoreWriter, new_run_id
 from .analyze import Chunk, UnderstandStage, process_chunk
+from .voice import substance_scores
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +316,8 @@ def _manifest(
 
 
 def _reembed_stale(writer: StoreWriter, stage: UnderstandStage, skip: set[str]) -> int:
-    """Re-embed stored units whose model is not the stage's; returns how many."""
+    """Re-embed stored units whose model is not the stage's (and score their substance again);
+    returns how many."""
     model_id = stage.embedder_.model_id
     models = writer.read("units", columns=["model_id"]).column("model_id")
     if not pc.any(pc.not_equal(models, model_id)).as_py():
@@ -330,8 +332,16 @@ def _reembed_stale(writer: StoreWriter, stage: UnderstandStage, skip: set[str]) 
         return 0
     rows = units.take(pa.array(stale))
     texts = rows.column("text").to_pylist()
-    embed(texts, embedder=stage.embedder_, cache=stage.cache)
+    vectors = embed(texts, embedder=stage.embedder_, cache=stage.cache).vectors
     keys = [cache_key(model_id, t) for t in texts]
+    # substance is read from the vectors: scored again, or unknown for a model it was not
+    # trained on (the voice of a unit stays what it was decided to be)
+    scores = substance_scores(vectors, texts, model_id)
+    substance = pa.array(
+        [round(float(v), 4) for v in scores] if scores is not None else [None] * len(texts),
+        pa.float64(),
+    )
+    rows = rows.set_column(rows.schema.get_field_index("substance"), "substance", substance)
     rows = rows.set_column(
         rows.schema.get_field_index("embedding_key"), "embedding_key", pa.array(keys)
     )

@@ -352,10 +352,18 @@ def test_slack_forwarded_feedback_in_attachments_is_kept_and_link_previews_are_n
 
     records, _, _ = _read(root)
 
-    texts = [r.parts[0].text for r in sorted(records.values(), key=lambda r: r.native_id)]
+    ordered = sorted(records.values(), key=lambda r: r.native_id)
+    texts = ["\n".join(p.text for p in r.parts) for r in ordered]
     assert texts[0] == "FYI from Acme, see below\nExports have failed every night since Tuesday."
     assert texts[1] == (
         "Widget feedback\nNew Contact form post\nFrom: Acme Logistics\n"
         "Message: Please add SAML for SSO."
     )
     assert "Everything about exports" not in texts[2]
+    # what is passed on is a part of its own, relayed: the poster's words stay theirs
+    assert [(p.role, p.text) for p in ordered[0].parts] == [
+        ("internal", "FYI from Acme, see below"),
+        ("relayed", "Exports have failed every night since Tuesday."),
+    ]
+    assert [p.role for p in ordered[1].parts] == ["internal", "relayed"]
+    assert [p.role for p in ordered[2].parts] == ["internal"]

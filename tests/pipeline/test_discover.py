@@ -210,12 +210,18 @@ def test_update_themes_on_a_store_then_rename_merge_promote(understood_store, tm
     stage = DiscoverStage(min_size=2)
     result = run_discover(store, stage=stage)
     opened = Store.open(store)
-    units = opened.units(columns=["unit_id", "role", "channel", "text", "source_name", "item_id"])
+    units = opened.units(
+        columns=["unit_id", "role", "channel", "text", "source_name", "item_id", "voice",
+                 "substance", "function"]
+    )  # fmt: skip
     discovered = opened.read("discovered").to_pandas()
-    # no taxonomy labels: every unit customers said (agents' turns in tickets and chats left out)
+    # no taxonomy labels: every unit of customer voice with substance; the agents' turns in
+    # tickets and chats, bots and small talk left out
     voice = customer_voice(units)
     assert sorted(discovered["unit_id"]) == sorted(units.loc[voice, "unit_id"])
-    assert (~voice).any() and set(units.loc[~voice, "role"]) == {"internal"}
+    agents = units["role"].eq("internal") & units["channel"].isin(["ticket", "chat"])
+    assert agents.any() and not voice[agents].any()
+    assert set(units.loc[voice, "voice"]) <= {"customer", "relayed"}
     assert result.stats["scope"].startswith("all units")
     themes = list_themes(store)
     assert len(themes) >= 2 and themes["label"].is_unique

@@ -1,0 +1,160 @@
+"""Whose words a unit holds (its ``voice``) and whether it says anything (its ``substance``).
+
+**Voice** is one of :data:`VOICES`:
+
+* ``customer``: a customer's own words (a ticket's requester, a call's external party, a survey
+  answer, a review);
+* ``relayed``: a customer's words passed on by staff (a forwarded message or an integration's
+  post in Slack, a ``>`` quote, a quotation, a note or message that reports what a customer
+  said);
+* ``internal``: the company's own talk (an agent's reply, a rep's pitch, office chatter);
+* ``bot``: a bot or integration speaking for itself.
+
+Where the format says it, rules decide: the turn's role from the connector (``bot``,
+``customer``, ``relayed`` for a forwarded or shared message), a source configured with a voice
+(``voice = "customer"`` for a feedback channel, ``"internal"`` for a channel that never carries
+customers), a ``>`` quote block or a quotation of at least twelve characters; where the format
+marks what is relayed, the rest of the item is the staff's own words (``internal``). Where it
+does not (a
+staff member's message or note in their own words), the substance model decides: a unit with
+substance (at least the model's ``relay_threshold``) in an item a function hears (a channel or
+source with a function) is ``relayed`` (what a note reports of a customer's need or problem),
+anything else ``internal``. A staff member's own view of the product in a
+note is therefore counted as relayed: the model learned substance, not who speaks, because a
+learned "staff talk" class did not hold on held-out sets (``benchmarks/train_substance.py``).
+
+**Substance** is the probability, by the substance model
+(:mod:`silobridge.classifiers.substance`), that the unit says something about a product,
+service, need or market rather than small talk, pleasantries, logistics or office chatter.
+``None`` when the units' vectors come from an embedding model the substance model was not
+trained on. What counts as customer voice downstream (themes, discovery, blind spots, trends,
+quotes) is decided by :func:`silobridge.pipeline.voice.customer_voice` from both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ...classifiers.substance import SubstanceModel
+from ..voice import CONVERSATION_CHANNELS, VOICES
+
+__all__ = ["VOICES", "assign_voice", "substance_scores"]
+
+#: Channels whose text is the customer's by nature when no role says otherwise.
+CUSTOMER_CHANNELS = ("ticket", "call", "chat", "survey", "review")
+#: Source settings (``voice = ...`` in a source's table).
+SOURCE_VOICES = ("auto", "customer", "internal")
+#: Changes whenever a change here can change a unit's voice or substance.
+ALGORITHM = "voice.v1"
+
+# a line that is a quote block ("> ...", Slack's ">>>"), and a quotation of 3+ words
+_QUOTE_LINE = re.compile(r"^\s*>")
+_QUOTATION = re.compile(r"[\"“«„]([^\"”»“]{12,})[\"”»“]")
+
+
+def substance_scores(
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    model_id: str | None,
+    model: SubstanceModel | None = None,
+) -> np.ndarray | None:
+    """The probability that each unit has substance, by the substance model; ``None`` where it
+    does not apply (vectors of another embedding model, or none)."""
+    model = model or SubstanceModel.load()
+    if not len(vectors) or vectors.ndim != 2 or not model.applies_to(model_id):
+        return None
+    return model.predict_proba(vectors, texts)
+
+
+def assign_voice(
+    units: pd.DataFrame,
+    item_texts: Mapping[str, str],
+    scores: np.ndarray | None,
+    *,
+    source_voices: Mapping[str, str] | None = None,
+    threshold: float | None = None,
+) -> tuple[list[str], list[float | None]]:
+    """The ``voice`` and ``substance`` of each unit.
+
+    Args:
+        units: ``item_id``, ``role``, ``channel``, ``start``, ``end`` and ``source_name`` (when
+            known) of each unit.
+        item_texts: ``{item_id: text}`` of the units' items (their unredacted text, only read
+            here to find quote blocks and quotation marks around each unit).
+        scores: :func:`substance_scores` of the units, or ``None``.
+        source_voices: ``{source_name: "auto" | "customer" | "internal"}`` from the config.
+        threshold: The substance a staff member's own words need to read as a relay (default:
+            the substance model's ``relay_threshold``).
+
+    Returns:
+        ``(voices, substance)``, one of each per unit.
+    """
+    n = len(units)
+    if scores is not None:
+        cut = SubstanceModel.load().relay_threshold if threshold is None else threshold
+        substance: list[float | None] = [round(float(v), 4) for v in scores]
+        reads_customer = np.asarray(scores) >= cut
+    else:
+        substance = [None] * n
+        reads_customer = np.ones(n, dtype=bool)  # no model: as before, a note relays
+    settings = source_voices or {}
+    columns = units.columns
+    sources = units["source_name"] if "source_name" in columns else pd.Series([None] * n)
+    channels = units["channel"] if "channel" in columns else pd.Series([None] * n)
+    # where the format marks what is relayed (a forwarded part, a quote block, a quotation),
+    # the rest of the item is the staff's own words around it
+    roles = units["role"].to_numpy()
+    starts, ends = units["start"].to_numpy(), units["end"].to_numpy()
+    ids = [str(i) for i in units["item_id"]]
+    quoted = [
+        roles[i] in ("internal", "unknown")
+        and _quoted(item_texts.get(ids[i], ""), int(starts[i]), int(ends[i]))
+        for i in range(n)
+    ]
+    marked = {ids[i] for i in range(n) if quoted[i] or roles[i] == "relayed"}
+    # a relay is heard by a function: staff talk in a channel no function owns (general,
+    # random) relays nobody unless the format says so
+    functions = units["function"] if "function" in columns else pd.Series(["?"] * n)
+    owned = [isinstance(f, str) and bool(f) for f in functions]
+    voices: list[str] = []
+    for i, (role, channel, source) in enumerate(zip(roles, channels, sources, strict=True)):
+        setting = settings.get(source, "auto") if isinstance(source, str) else "auto"
+        if role == "bot":
+            voices.append("bot")
+        elif setting == "internal":
+            voices.append("internal")
+        elif setting == "customer":
+            voices.append("relayed" if role in ("internal", "relayed") else "customer")
+        elif role in ("customer", "relayed"):
+            voices.append(role)
+        elif channel in CONVERSATION_CHANNELS:
+            voices.append("internal" if role == "internal" else "customer")
+        elif role == "unknown" and channel in CUSTOMER_CHANNELS:
+            voices.append("customer")
+        elif quoted[i]:
+            voices.append("relayed")
+        elif ids[i] in marked or not owned[i]:
+            voices.append("internal")
+        else:
+            voices.append("relayed" if reads_customer[i] else "internal")
+    return voices, substance
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies in a ``>`` quote block or mostly inside a quotation."""
+    if not text:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if _QUOTE_LINE.match(text[line_start:end]):
+        return True
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    inside = 0
+    for match in _QUOTATION.finditer(line):
+        a, b = match.start(1) + line_start, match.end(1) + line_start
+        inside += max(0, min(b, end) - max(a, start))
+    return inside * 2 >= max(1, end - start)
