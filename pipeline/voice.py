@@ -44,9 +44,12 @@ def customer_voice(
       (``role`` internal on a ticket, call or chat) are out;
     * units without substance: ``substance`` below ``min_substance`` (small talk, thanks,
       scheduling, office chatter); ``0`` keeps them all;
-    * form prompts: a question repeated word for word in at least ``prompt_items`` items and
-      ``prompt_share`` of the items of one source (review sites and survey tools write their
-      questions into the text: "What do you dislike about the product?");
+    * templates: a text repeated word for word in at least ``prompt_items`` items and
+      ``prompt_share`` of the items of one source: a form's prompt (review sites and survey
+      tools write their questions into the text: "What do you dislike about the product?"), a
+      canned follow-up or a call script's line ("I did, thanks, bit of a slow start this
+      morning"). What a customer says of their own rarely repeats word for word in one item
+      of twenty;
     * boilerplate: a text repeated word for word in at least ``prompt_items`` items heard by at
       least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
       nobody's finding).
@@ -74,8 +77,7 @@ def customer_voice(
     key = units["text"].str.strip().str.lower()
     items = units.groupby([units["source_name"], key])["item_id"].transform("nunique")
     per_source = units.groupby("source_name")["item_id"].transform("nunique")
-    prompt = key.str.endswith("?") & (items >= prompt_items) & (items >= prompt_share * per_source)
-    counted &= ~prompt
+    counted &= ~((items >= prompt_items) & (items >= prompt_share * per_source))
     if "function" in units and boilerplate_functions > 0:
         everywhere = units.groupby(key)["item_id"].transform("nunique") >= prompt_items
         functions = units.groupby(key)["function"].transform("nunique")

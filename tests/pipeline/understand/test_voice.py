@@ -135,3 +135,13 @@ def test_setting_a_source_voice_makes_its_items_understood_again(embedder):
     before = stage.version
     stage.source_voices = {"crm": "customer"}
     assert stage.version != before
+
+
+def test_a_template_repeated_word_for_word_by_many_items_of_a_source_is_not_voice():
+    n = 100
+    texts = [f"The export fails on report {i}" for i in range(n)]
+    texts[:25] = ["I did, thanks, bit of a slow start this morning though."] * 25
+    texts[25:27] = ["The dashboards time out every Monday."] * 2  # a duplicate ticket stays
+    units = _frame(text=texts)
+    counted = customer_voice(units)
+    assert not counted[:25].any() and counted[25:].all()
