@@ -8,6 +8,7 @@ The Ray test starts a local Ray itself (two workers). Without Ray installed it i
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,13 +43,18 @@ def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ray_job(tmp_path_factory):
-    """The sample through the whole job on the ray engine (a Ray started for the job)."""
+def ray_job(tmp_path_factory, sample_pipeline_store):
+    """The sample through the whole job on the ray engine (a Ray started for the job). Its
+    store starts with the local run's embedding cache (the suite's time: the vectors are the
+    same either way, tests/pipeline/test_embed.py checks that), so every other step runs on
+    Ray workers as it would."""
     _ray()
     from silobridge.pipeline.job import run_job
 
     config = load_config(SAMPLE / "silobridge.sample.toml")
     store = tmp_path_factory.mktemp("ray-engine") / "store"
+    cache = Store.open(store, create=True).embeddings_path
+    shutil.copytree(Path(sample_pipeline_store) / "embeddings", cache, dirs_exist_ok=True)
     return run_job(config, store, engine="ray")
 
 
