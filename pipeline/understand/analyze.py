@@ -340,6 +340,10 @@ class UnderstandStage:
             voice_mod.substance_scores(vectors, out_text, model_id) if embed_units else None,
             source_voices=self.source_voices,
         )
+        if "account" in frame:  # a relay is attributed to the account it names
+            frame["account"] = voice_mod.named_accounts(
+                frame, [a for a, company in self._companies.items() if company]
+            )
         timings["total"] = time.perf_counter() - started
         stats = {
             "items": len(items),

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ import pandas as pd
 from ...classifiers.substance import SubstanceModel
 from ..voice import CONVERSATION_CHANNELS, VOICES
 
-__all__ = ["VOICES", "assign_voice", "substance_scores"]
+__all__ = ["VOICES", "assign_voice", "named_accounts", "substance_scores"]
 
 #: Channels whose text is the customer's by nature when no role says otherwise.
 CUSTOMER_CHANNELS = ("ticket", "call", "chat", "survey", "review")
@@ -158,3 +159,33 @@ def _quoted(text: str, start: int, end: int) -> bool:
         a, b = match.start(1) + line_start, match.end(1) + line_start
         inside += max(0, min(b, end) - max(a, start))
     return inside * 2 >= max(1, end - start)
+
+
+def named_accounts(units: pd.DataFrame, companies: Sequence[str]) -> list[object]:
+    """Each unit's ``account``; a ``relayed`` unit of an item with none gets the account its
+    (redacted) text names, when it names exactly one of ``companies`` (accounts known to be
+    companies: a person's name is never looked for, it is redacted).
+
+    "FYI from Acme Logistics: exports fail every night" in a Slack channel is Acme Logistics'
+    feedback, heard by the channel's function.
+    """
+    accounts: list[object] = [a if isinstance(a, str) and a else None for a in units["account"]]
+    names = sorted({c.strip() for c in companies if isinstance(c, str) and len(c.strip()) > 2})
+    if not names:
+        return accounts
+    pattern = _names_pattern(tuple(names))
+    lookup = {n.lower(): n for n in names}
+    for i, (voice, text) in enumerate(zip(units["voice"], units["text"], strict=True)):
+        if voice != "relayed" or accounts[i] is not None:
+            continue
+        found = {lookup[m.group(0).lower()] for m in pattern.finditer(str(text))}
+        if len(found) == 1:
+            accounts[i] = found.pop()
+    return accounts
+
+
+@lru_cache(maxsize=4)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    longest_first = sorted(names, key=len, reverse=True)
+    alternation = "|".join(re.escape(n) for n in longest_first)
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)

@@ -145,3 +145,23 @@ def test_a_template_repeated_word_for_word_by_many_items_of_a_source_is_not_voic
     units = _frame(text=texts)
     counted = customer_voice(units)
     assert not counted[:25].any() and counted[25:].all()
+
+
+def test_a_relay_is_attributed_to_the_one_account_it_names():
+    from silobridge.pipeline.understand.voice import named_accounts
+
+    units = pd.DataFrame(
+        {
+            "voice": ["relayed", "relayed", "internal", "relayed", "relayed"],
+            "account": [None, None, None, "Globex", None],
+            "text": [
+                "FYI from Acme Logistics: exports fail every night.",
+                "acme logistics and Globex both asked for SSO.",  # two accounts: neither
+                "Lunch with Acme Logistics went well.",  # staff talk is not a relay
+                "Heard from Acme Logistics: SSO please.",  # the item's own account stays
+                "Acme Logisticsware is not Acme Logistics-like.",  # whole names only
+            ],
+        }
+    )
+    accounts = named_accounts(units, ["Acme Logistics", "Globex"])
+    assert accounts == ["Acme Logistics", None, None, "Globex", None]
