@@ -13,9 +13,9 @@
 Where the format says it, rules decide: the turn's role from the connector (``bot``,
 ``customer``, ``relayed`` for a forwarded or shared message), a source configured with a voice
 (``voice = "customer"`` for a feedback channel, ``"internal"`` for a channel that never carries
-customers), a ``>`` quote block or a quotation of at least twelve characters; where the format
-marks what is relayed, the rest of the item is the staff's own words (``internal``). Where it
-does not (a
+customers), a ``>`` quote block, or at least twelve characters of a quotation in the unit;
+where the format marks what is relayed, the rest of the item is the staff's own words
+(``internal``). Where it does not (a
 staff member's message or note in their own words), the substance model decides: a unit with
 substance (at least the model's ``relay_threshold``) in an item a function hears (a channel or
 source with a function) is ``relayed`` (what a note reports of a customer's need or problem),
@@ -50,10 +50,12 @@ CUSTOMER_CHANNELS = ("ticket", "call", "chat", "survey", "review")
 #: Source settings (``voice = ...`` in a source's table).
 SOURCE_VOICES = ("auto", "customer", "internal")
 #: Changes whenever a change here can change a unit's voice or substance.
-ALGORITHM = "voice.v1"
+ALGORITHM = "voice.v2"
 
 # a line that is a quote block ("> ...", Slack's ">>>"), and a quotation of 3+ words
 _QUOTE_LINE = re.compile(r"^\s*>")
+#: Characters of a unit inside a quotation that make it a relay.
+QUOTE_CHARS = 12
 _QUOTATION = re.compile(r"[\"“«„]([^\"”»“]{12,})[\"”»“]")
 
 
@@ -146,7 +148,8 @@ def assign_voice(
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` lies in a ``>`` quote block or mostly inside a quotation."""
+    """Whether ``text[start:end]`` lies in a ``>`` quote block or holds at least
+    :data:`QUOTE_CHARS` characters of a quotation."""
     if not text:
         return False
     line_start = text.rfind("\n", 0, start) + 1
@@ -158,7 +161,10 @@ def _quoted(text: str, start: int, end: int) -> bool:
     for match in _QUOTATION.finditer(line):
         a, b = match.start(1) + line_start, match.end(1) + line_start
         inside += max(0, min(b, end) - max(a, start))
-    return inside * 2 >= max(1, end - start)
+    # a quotation of a customer's words inside the unit makes it a relay, lead-in and all
+    # ('Email from Sam: "It keeps crashing.'): better the staff's few words counted than the
+    # customer's lost
+    return inside >= min(QUOTE_CHARS, max(1, end - start))
 
 
 def named_accounts(units: pd.DataFrame, companies: Sequence[str]) -> list[object]:
