@@ -12,9 +12,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..classifiers.substance import SubstanceModel
+from ..config import VOICES  # whose words a unit holds (pipeline/understand/voice.py decides)
 
-#: Whose words a unit holds (``pipeline/understand/voice.py`` decides, per unit).
-VOICES = ("customer", "relayed", "internal", "bot")
 #: Channels whose units are turns of a conversation with the customer: there, the company's own
 #: turns are its own talk, never a relay.
 CONVERSATION_CHANNELS = ("ticket", "call", "chat")

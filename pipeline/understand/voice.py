@@ -47,8 +47,6 @@ __all__ = ["VOICES", "assign_voice", "named_accounts", "substance_scores"]
 
 #: Channels whose text is the customer's by nature when no role says otherwise.
 CUSTOMER_CHANNELS = ("ticket", "call", "chat", "survey", "review")
-#: Source settings (``voice = ...`` in a source's table).
-SOURCE_VOICES = ("auto", "customer", "internal")
 #: Changes whenever a change here can change a unit's voice or substance.
 ALGORITHM = "voice.v2"
 
