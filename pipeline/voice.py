@@ -28,8 +28,9 @@ def customer_voice(
     *,
     voices: Sequence[str] = DEFAULT_VOICES,
     min_substance: float | None = None,
-    prompt_items: int = 20,
-    prompt_share: float = 0.05,
+    template_items: int = 10,
+    template_share: float = 0.005,
+    boilerplate_items: int = 20,
     boilerplate_functions: int = 3,
 ) -> pd.Series:
     """Which units say what customers said, and say something. Theme discovery and the
@@ -43,14 +44,18 @@ def customer_voice(
       (``role`` internal on a ticket, call or chat) are out;
     * units without substance: ``substance`` below ``min_substance`` (small talk, thanks,
       scheduling, office chatter); ``0`` keeps them all;
-    * templates: a text repeated word for word in at least ``prompt_items`` items and
-      ``prompt_share`` of the items of one source: a form's prompt (review sites and survey
-      tools write their questions into the text: "What do you dislike about the product?"), a
-      canned follow-up or a call script's line ("I did, thanks, bit of a slow start this
-      morning"). What a customer says of their own rarely repeats word for word in one item
-      of twenty;
-    * boilerplate: a text repeated word for word in at least ``prompt_items`` items heard by at
-      least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
+    * templates: a text (a unit, compared without case) repeated word for word in at least
+      ``template_items`` items and ``template_share`` of the items of one source: a form's
+      prompt (review sites and survey tools write their questions into the text: "What do you
+      dislike about the product?"), a canned follow-up ("Any update on this?"), a call script's
+      line, a staff member's formula in CRM notes ("Invoice sent, waiting for PO."). The
+      default is measured on real customer texts (``benchmarks/template_repeats.py``: app
+      reviews, IT tickets, complaint narratives, bank queries, restaurant reviews, dialogue
+      turns; sources of 300 to 10,000 items): the most inclusive setting that drops at most
+      0.1% of any set's sentences (10 items and 0.5% drop none; 5 items and 1% drop 0.2% of
+      the complaints', whose writers copy each other's letters);
+    * boilerplate: a text repeated word for word in at least ``boilerplate_items`` items heard
+      by at least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
       nobody's finding).
 
     Args:
@@ -76,9 +81,9 @@ def customer_voice(
     key = units["text"].str.strip().str.lower()
     items = units.groupby([units["source_name"], key])["item_id"].transform("nunique")
     per_source = units.groupby("source_name")["item_id"].transform("nunique")
-    counted &= ~((items >= prompt_items) & (items >= prompt_share * per_source))
+    counted &= ~((items >= template_items) & (items >= template_share * per_source))
     if "function" in units and boilerplate_functions > 0:
-        everywhere = units.groupby(key)["item_id"].transform("nunique") >= prompt_items
+        everywhere = units.groupby(key)["item_id"].transform("nunique") >= boilerplate_items
         functions = units.groupby(key)["function"].transform("nunique")
         counted &= ~(everywhere & (functions >= boilerplate_functions))
     return counted

@@ -334,16 +334,16 @@ class UnderstandStage:
             frame["account"] = [self._shown_account(a) for a in frame["account"]]
         frame["embedding_key"] = [keys_of[t] for t in out_text]
         frame["model_id"] = model_id
+        companies = [a for a, company in self._companies.items() if company]
         frame["voice"], frame["substance"] = voice_mod.assign_voice(
             frame,
             _item_texts(items),
             voice_mod.substance_scores(vectors, out_text, model_id) if embed_units else None,
             source_voices=self.source_voices,
+            companies=companies,
         )
         if "account" in frame:  # a relay is attributed to the account it names
-            frame["account"] = voice_mod.named_accounts(
-                frame, [a for a, company in self._companies.items() if company]
-            )
+            frame["account"] = voice_mod.named_accounts(frame, companies)
         timings["total"] = time.perf_counter() - started
         stats = {
             "items": len(items),

@@ -35,6 +35,7 @@ from .segment_rules import (
     line_rules,
     lines,
     phatic_rule,
+    relay_pieces,
     words_of,
 )
 
@@ -47,6 +48,23 @@ MIN_TOKENS = 4
 MAX_UNIT_CHARS = 1_000
 
 Piece = tuple[int, int, str | None]  # start, end, drop rule (None: kept)
+#: Roles whose sentences may pass on someone else's words (a staff member's message or note).
+RELAYING_ROLES = ("internal", "unknown")
+#: Kept pieces that are units of their own: a quotation, the frame before a colon.
+PASSAGES = ("quote", "lead")
+
+
+def _relay_cuts(text: str, labelled: list[list[Any]], min_tokens: int) -> list[list[Any]]:
+    """Kept sentences of a staff turn cut at a quotation or a colon that introduces a passage
+    (:func:`.segment_rules.relay_pieces`): the passed-on words become a unit of their own."""
+    out: list[list[Any]] = []
+    for s, e, rule in labelled:
+        if rule is not None:
+            out.append([s, e, rule])
+            continue
+        for a, b, kind in relay_pieces(text[s:e], min_words=min_tokens):
+            out.append([s + a, s + b, kind])
+    return out
 
 
 def _register_extensions() -> None:
@@ -210,10 +228,12 @@ class UnitBuilder:
             ):
                 rule = "bot_boilerplate"
             labelled.append([s, e, rule])
+        if doc._.sb_role in RELAYING_ROLES:
+            labelled = _relay_cuts(text, labelled, self.min_tokens)
         doc._.sb_units = self._merge(text, labelled)
         dropped: list[tuple[int, int, str]] = []
         for s, e, rule in labelled:
-            if rule is None:
+            if rule is None or rule in PASSAGES:
                 continue
             if dropped and dropped[-1][2] == rule and not text[dropped[-1][1] : s].strip():
                 dropped[-1] = (dropped[-1][0], e, rule)
@@ -260,6 +280,8 @@ class UnitBuilder:
                 continue
             units.extend(self._merge_run(text, run))
             run = []
+            if rule in PASSAGES:  # a passage or its frame: a unit of its own, never merged
+                units.append((s, e))
         return units
 
     def _merge_run(self, text: str, run: list[tuple[int, int]]) -> list[tuple[int, int]]:

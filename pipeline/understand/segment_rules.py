@@ -514,3 +514,63 @@ def is_bot_label(text: str, s: int, e: int) -> bool:
         and not TERMINAL.search(sentence)
         and len(words_of(sentence)) <= _BOT_LABEL_MAX_WORDS
     )
+
+
+# --- a relayed passage inside a staff member's sentence -----------------------------------------
+
+#: Characters a quotation needs to be a passage of its own (a customer's words, not a scare quote).
+QUOTE_CHARS = 12
+QUOTATION = re.compile(rf"[\"“«„]([^\"”»“\n]{{{QUOTE_CHARS},}})[\"”»“]")
+# a colon that introduces what follows: white space after it, not a time ("3:30"), a URL or a
+# Slack emoji (":eyes:")
+_LEAD_COLON = re.compile(r":(?=\s+\S)")
+
+
+def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, str | None]]:
+    """A staff sentence cut where it passes on someone else's words, so the passage is a unit of
+    its own: ``(start, end, kind)`` pieces in order, ``kind`` one of ``"quote"`` (a quotation of
+    at least :data:`QUOTE_CHARS` characters and three words, its marks included), ``"lead"`` (the frame before a
+    colon that introduces a passage of at least ``min_words`` words: ``Heard from Acme:``) or
+    ``None`` (the rest). One piece, ``(0, len, None)``, when there is nothing to cut.
+
+        >>> relay_pieces('fyi, Acme said this today: "exports fail every night"')
+        [(0, 26, None), (27, 53, 'quote')]
+        >>> relay_pieces("Heard from Ana at Acme: the export fails every night")
+        [(0, 23, 'lead'), (24, 52, None)]
+    """
+    cuts: list[tuple[int, int, str]] = []
+    for m in QUOTATION.finditer(sentence):
+        if len(m.group(1).split()) >= 3:  # words, not a quoted URL or code
+            cuts.append((m.start(), m.end(), "quote"))
+    if not cuts:
+        emoji = [(m.start(), m.end()) for m in _SLACK_EMOJI.finditer(sentence)]
+        for m in _LEAD_COLON.finditer(sentence):
+            at = m.start()
+            if any(a <= at < b for a, b in emoji):
+                continue
+            before, after = sentence[:at], sentence[at + 1 :]
+            if len(words_of(before)) >= 2 and len(words_of(after)) >= min_words:
+                cuts.append((0, at + 1, "lead"))
+            break  # only the first colon frames a passage
+    if not cuts:
+        return [(0, len(sentence), None)]
+    pieces: list[tuple[int, int, str | None]] = []
+    at = 0
+    for a, b, kind in cuts:
+        if a > at:
+            pieces.append((at, a, None))
+        pieces.append((a, b, kind))
+        at = b
+    if at < len(sentence):
+        pieces.append((at, len(sentence), None))
+    out: list[tuple[int, int, str | None]] = []
+    for a, b, piece_kind in pieces:  # trimmed; a piece without a word joins the one before it
+        raw = sentence[a:b]
+        a, b = a + len(raw) - len(raw.lstrip()), b - len(raw) + len(raw.rstrip())
+        if a >= b:
+            continue
+        if out and not words_of(sentence[a:b]):
+            out[-1] = (out[-1][0], b, out[-1][2])
+        else:
+            out.append((a, b, piece_kind))
+    return out

@@ -13,15 +13,24 @@
 Where the format says it, rules decide: the turn's role from the connector (``bot``,
 ``customer``, ``relayed`` for a forwarded or shared message), a source configured with a voice
 (``voice = "customer"`` for a feedback channel, ``"internal"`` for a channel that never carries
-customers), a ``>`` quote block, or at least twelve characters of a quotation in the unit;
+customers), a ``>`` quote block, or at least twelve characters of a quotation in the unit
+(segmentation makes a staff turn's quotation a unit of its own, ``docs/segmentation.md``);
 where the format marks what is relayed, the rest of the item is the staff's own words
-(``internal``). Where it does not (a
-staff member's message or note in their own words), the substance model decides: a unit with
-substance (at least the model's ``relay_threshold``) in an item a function hears (a channel or
-source with a function) is ``relayed`` (what a note reports of a customer's need or problem),
-anything else ``internal``. A staff member's own view of the product in a
-note is therefore counted as relayed: the model learned substance, not who speaks, because a
-learned "staff talk" class did not hold on held-out sets (``benchmarks/train_substance.py``).
+(``internal``), and so is a frame that ends in a colon ("Heard from Ana at Acme:").
+
+Where the format is silent (a note or message in its writer's own words), a unit is
+``relayed`` only with substance (at least the substance model's ``relay_threshold``: what a
+note reports of a customer's need or problem, not work logistics) in an item a function hears
+(a channel or source with a function: staff talk in a channel no function owns relays nobody);
+and where the connector knows a staff member wrote it (role ``internal``, as a Slack message
+by a member of the workspace), only with a customer in the item too (:func:`names_a_customer`:
+the item belongs to an account, or its text names one of the company's accounts, or a
+customer, client, user, prospect or buyer, or introduces a passage with a colon). Anything
+else is ``internal``: "who can cover the queue on Tuesday?" says something about work but
+reports no customer. A note whose writer the format does not say (role ``unknown``: a CRM
+note, a file of feedback notes) needs no named customer: it is kept for what it says. A staff member's own view of the product in a note that names a customer
+is counted as relayed: the model learned substance, not who speaks, because a learned "staff
+talk" class did not hold on held-out sets (``benchmarks/train_substance.py``).
 
 **Substance** is the probability, by the substance model
 (:mod:`silobridge.classifiers.substance`), that the unit says something about a product,
@@ -42,19 +51,27 @@ import pandas as pd
 
 from ...classifiers.substance import SubstanceModel
 from ..voice import CONVERSATION_CHANNELS, VOICES
+from .segment_rules import QUOTATION as _QUOTATION
+from .segment_rules import QUOTE_CHARS
 
-__all__ = ["VOICES", "assign_voice", "named_accounts", "substance_scores"]
+__all__ = ["VOICES", "assign_voice", "named_accounts", "names_a_customer", "substance_scores"]
 
 #: Channels whose text is the customer's by nature when no role says otherwise.
 CUSTOMER_CHANNELS = ("ticket", "call", "chat", "survey", "review")
 #: Changes whenever a change here can change a unit's voice or substance.
-ALGORITHM = "voice.v2"
+#: v3: a relay needs a customer in its item (:func:`names_a_customer`); a frame ending in a
+#: colon is the staff's.
+ALGORITHM = "voice.v3"
 
-# a line that is a quote block ("> ...", Slack's ">>>"), and a quotation of 3+ words
+# a line that is a quote block ("> ...", Slack's ">>>")
 _QUOTE_LINE = re.compile(r"^\s*>")
-#: Characters of a unit inside a quotation that make it a relay.
-QUOTE_CHARS = 12
-_QUOTATION = re.compile(r"[\"“«„]([^\"”»“]{12,})[\"”»“]")
+#: Words that name a customer party in a staff member's text ("a customer told me", "one of
+#: our users"): the generic nouns of the trade, not a list of phrases.
+_PARTY = re.compile(
+    r"\b(?:customers?|clients?|users?|prospects?|buyers?|subscribers?)\b", re.IGNORECASE
+)
+# a colon that introduces a passage on the same line or the next ("FYI from Acme: ...")
+_INTRODUCES = re.compile(r":(?:[ \t]+\S|[ \t]*\n\s*\S)")
 
 
 def substance_scores(
@@ -78,6 +95,7 @@ def assign_voice(
     *,
     source_voices: Mapping[str, str] | None = None,
     threshold: float | None = None,
+    companies: Sequence[str] = (),
 ) -> tuple[list[str], list[float | None]]:
     """The ``voice`` and ``substance`` of each unit.
 
@@ -90,6 +108,7 @@ def assign_voice(
         source_voices: ``{source_name: "auto" | "customer" | "internal"}`` from the config.
         threshold: The substance a staff member's own words need to read as a relay (default:
             the substance model's ``relay_threshold``).
+        companies: The company's accounts that are companies (:func:`names_a_customer`).
 
     Returns:
         ``(voices, substance)``, one of each per unit.
@@ -117,6 +136,18 @@ def assign_voice(
         for i in range(n)
     ]
     marked = {ids[i] for i in range(n) if quoted[i] or roles[i] == "relayed"}
+    texts = units["text"] if "text" in columns else pd.Series([""] * n)
+    frames = [  # a staff member's frame before a colon ("Heard from Ana at Acme:")
+        roles[i] in ("internal", "unknown") and str(texts.iloc[i]).rstrip().endswith(":")
+        for i in range(n)
+    ]
+    accounts = units["account"] if "account" in columns else pd.Series([None] * n)
+    customer_items = {a for a, b in zip(ids, accounts, strict=True) if isinstance(b, str) and b}
+    customer_items |= {
+        item
+        for item in sorted(set(ids) - customer_items)
+        if names_a_customer(item_texts.get(item, ""), companies)
+    }
     # a relay is heard by a function: staff talk in a channel no function owns (general,
     # random) relays nobody unless the format says so
     functions = units["function"] if "function" in columns else pd.Series(["?"] * n)
@@ -138,11 +169,34 @@ def assign_voice(
             voices.append("customer")
         elif quoted[i]:
             voices.append("relayed")
-        elif ids[i] in marked or not owned[i]:
+        elif (
+            ids[i] in marked
+            or frames[i]
+            or not owned[i]
+            or (role == "internal" and ids[i] not in customer_items)
+        ):
             voices.append("internal")
         else:
             voices.append("relayed" if reads_customer[i] else "internal")
     return voices, substance
+
+
+def names_a_customer(text: str, companies: Sequence[str] = ()) -> bool:
+    """Whether a staff member's text reports on a customer: it names one of ``companies`` (the
+    company's accounts), a customer party (customer, client, user, prospect, buyer, subscriber)
+    or introduces a passage with a colon ("Feedback from today's calls:\\n- ...").
+
+        >>> names_a_customer("who can cover the queue on Tuesday?")
+        False
+        >>> names_a_customer("Acme Logistics can't export again", ["Acme Logistics"])
+        True
+    """
+    if not text:
+        return False
+    if _PARTY.search(text) or _INTRODUCES.search(text):
+        return True
+    names = {c.strip() for c in companies if isinstance(c, str) and len(c.strip()) > 2}
+    return bool(names) and _names_pattern(tuple(sorted(names))).search(text) is not None
 
 
 def _quoted(text: str, start: int, end: int) -> bool:

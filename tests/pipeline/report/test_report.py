@@ -88,7 +88,7 @@ def report_store(tmp_path_factory, embedder) -> Path:
     for i in range(48):
         week = i % 8
         if i % 3 == 0:
-            fn, text = "Support", sso[i % 3 if i % 2 else (i // 3) % 3]
+            fn, text = "Support", sso[(i // 3) % 3]
         elif i % 3 == 1:
             fn, text = "Sales", discount[(i // 3) % 3]
         else:

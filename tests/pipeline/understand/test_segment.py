@@ -319,6 +319,25 @@ def test_segment_min_tokens_is_configurable():
     assert units == [text]
 
 
+def test_segment_a_staff_turn_passes_on_a_customer_in_a_unit_of_its_own(nlp):
+    quote = 'fyi, Acme said on the call: "exports fail every night since the update"'
+    units, _ = _run(_parts(("internal", quote)), nlp)
+    assert units == ["fyi, Acme said on the call:", '"exports fail every night since the update"']
+    frame = "Heard from Ana at Acme: the export fails every night since the update."
+    units, _ = _run(_parts(("internal", frame)), nlp)
+    assert units == ["Heard from Ana at Acme:", "the export fails every night since the update."]
+    # a customer's own words, a time, a Slack emoji and a short label are never cut
+    for role, text in [
+        ("customer", frame),
+        ("internal", "pipeline review at 3:30, bring your forecast and the numbers"),
+        ("internal", "Another one :eyes: the export fails every night since the update"),
+        ("internal", "Next step: send pricing."),
+        ("internal", 'See =HYPERLINK("http://evil.example/x") for the export failures'),
+    ]:
+        units, _ = _run(_parts((role, text)), nlp)
+        assert units == [text], (role, text)
+
+
 def test_segment_turns_are_never_merged(nlp):
     parts = _parts(("customer", "Export fails."), ("internal", "Fix ships Friday."))
     result = segment(_items(parts), nlp=nlp)

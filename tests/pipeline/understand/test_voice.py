@@ -73,10 +73,33 @@ def test_voice_comes_from_roles_sources_and_quotes():
     assert set(voices) == {"internal", "bot"}
 
 
-def test_staff_words_relay_a_customer_when_they_have_substance():
-    units = _units([("n", "internal", "note", 0, 10), ("n", "internal", "note", 11, 20)])
-    voices, _ = assign_voice(units, {"n": "x" * 20}, np.array([0.9, 0.1]), threshold=0.5)
-    assert voices == ["relayed", "internal"]
+def test_staff_words_relay_a_customer_only_with_substance_and_a_customer_in_the_item():
+    texts = {
+        "ops": "who can cover the queue on Tuesday? roadmap review moved",
+        "acme": "Acme Logistics again, exports fail every night",
+        "noun": "a customer on the call wants SSO before they sign",
+        "note": "Exports fail every night for them",  # a CRM note on an account
+    }
+    units = _units(
+        [(item, "internal", "message", 0, 10) for item in texts]
+        + [("acme", "internal", "message", 0, 10)]  # no substance: the staff's own words
+    ).assign(function="Sales", account=[None, None, None, "Northwind", None])
+    scores = np.array([0.9, 0.9, 0.9, 0.9, 0.1])
+    voices, _ = assign_voice(units, texts, scores, threshold=0.5, companies=["Acme Logistics"])
+    # work talk names no customer: the staff's own, however much it says about work
+    assert voices == ["internal", "relayed", "relayed", "relayed", "internal"]
+    # without the company's accounts, the name is just words
+    voices, _ = assign_voice(units, texts, scores, threshold=0.5)
+    assert voices[1] == "internal"
+
+
+def test_a_staff_frame_before_a_colon_is_the_staffs_and_the_passage_is_relayed():
+    text = "Heard from Ana at Acme: the export fails every night since the update"
+    units = _units(
+        [("m", "internal", "message", 0, 23), ("m", "internal", "message", 24, len(text))]
+    ).assign(function="Support", text=[text[:23], text[24:]])
+    voices, _ = assign_voice(units, {"m": text}, np.array([0.9, 0.9]), threshold=0.5)
+    assert voices == ["internal", "relayed"]
 
 
 def _frame(**columns) -> pd.DataFrame:
@@ -141,10 +164,14 @@ def test_a_template_repeated_word_for_word_by_many_items_of_a_source_is_not_voic
     n = 100
     texts = [f"The export fails on report {i}" for i in range(n)]
     texts[:25] = ["I did, thanks, bit of a slow start this morning though."] * 25
-    texts[25:27] = ["The dashboards time out every Monday."] * 2  # a duplicate ticket stays
+    texts[25:35] = ["Invoice sent, waiting for PO."] * 10  # a staff formula, ten times
+    texts[35:39] = ["The dashboards time out every Monday."] * 4  # duplicate tickets stay
     units = _frame(text=texts)
     counted = customer_voice(units)
-    assert not counted[:25].any() and counted[25:].all()
+    assert not counted[:35].any() and counted[35:].all()
+    # a text is a template only in a share of its source's items: in one of 3,000 it is not
+    units = _frame(text=texts + [f"Another report {i} fails" for i in range(2900)])
+    assert customer_voice(units)[25:35].all()
 
 
 def test_a_relay_is_attributed_to_the_one_account_it_names():
