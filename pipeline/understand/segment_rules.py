@@ -529,9 +529,10 @@ _LEAD_COLON = re.compile(r":(?=\s+\S)")
 def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, str | None]]:
     """A staff sentence cut where it passes on someone else's words, so the passage is a unit of
     its own: ``(start, end, kind)`` pieces in order, ``kind`` one of ``"quote"`` (a quotation of
-    at least :data:`QUOTE_CHARS` characters and three words, its marks included), ``"lead"`` (the frame before a
-    colon that introduces a passage of at least ``min_words`` words: ``Heard from Acme:``) or
-    ``None`` (the rest). One piece, ``(0, len, None)``, when there is nothing to cut.
+    at least :data:`QUOTE_CHARS` characters and three words, its marks included), ``"lead"``
+    (the frame before a colon that introduces a passage of at least ``min_words`` words:
+    ``Heard from Acme:``) or ``None`` (the rest). One piece, ``(0, len, None)``, when there is
+    nothing to cut.
 
         >>> relay_pieces('fyi, Acme said this today: "exports fail every night"')
         [(0, 26, None), (27, 53, 'quote')]

@@ -18,19 +18,20 @@ customers), a ``>`` quote block, or at least twelve characters of a quotation in
 where the format marks what is relayed, the rest of the item is the staff's own words
 (``internal``), and so is a frame that ends in a colon ("Heard from Ana at Acme:").
 
-Where the format is silent (a note or message in its writer's own words), a unit is
-``relayed`` only with substance (at least the substance model's ``relay_threshold``: what a
-note reports of a customer's need or problem, not work logistics) in an item a function hears
-(a channel or source with a function: staff talk in a channel no function owns relays nobody);
-and where the connector knows a staff member wrote it (role ``internal``, as a Slack message
-by a member of the workspace), only with a customer in the item too (:func:`names_a_customer`:
-the item belongs to an account, or its text names one of the company's accounts, or a
-customer, client, user, prospect or buyer, or introduces a passage with a colon). Anything
-else is ``internal``: "who can cover the queue on Tuesday?" says something about work but
-reports no customer. A note whose writer the format does not say (role ``unknown``: a CRM
-note, a file of feedback notes) needs no named customer: it is kept for what it says. A staff member's own view of the product in a note that names a customer
-is counted as relayed: the model learned substance, not who speaks, because a learned "staff
-talk" class did not hold on held-out sets (``benchmarks/train_substance.py``).
+Where the format is silent (a note or message in its writer's own words), a unit is ``relayed``
+only with substance (at least the substance model's ``relay_threshold``: what a note reports of
+a customer's need or problem, not work logistics) in an item a function hears (a channel or
+source with a function: staff talk in a channel no function owns relays nobody); and where the
+connector knows a staff member wrote it (role ``internal``, as a Slack message by a member of
+the workspace), only with a customer in the item too (:func:`names_a_customer`: the item belongs
+to an account, or its text names one of the company's accounts, or a customer, client, user,
+prospect or buyer, or introduces a passage with a colon). Anything else is ``internal``: "who
+can cover the queue on Tuesday?" says something about work but reports no customer. A note whose
+writer the format does not say (role ``unknown``: a CRM note, a file of feedback notes) needs no
+named customer: it is kept for what it says. A staff member's own view of the product in a note
+that names a customer is counted as relayed: the model learned substance, not who speaks,
+because a learned "staff talk" class did not hold on held-out sets
+(``benchmarks/train_substance.py``).
 
 **Substance** is the probability, by the substance model
 (:mod:`silobridge.classifiers.substance`), that the unit says something about a product,
