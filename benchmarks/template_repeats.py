@@ -5,7 +5,7 @@ least ``template_items`` items and ``template_share`` of the items of one source
 prompt, a canned follow-up, a staff member's formula). This measures what that rule would cost
 on real customer texts from the labelled public sets in ``../shared/eval``: for sources of
 300 to 10,000 items drawn from each set (``--draws`` times, the worst draw counted), the share
-of their sentences (compared without case, as units are) that the rule would drop, for each
+of their sentences (compared as the rule compares units) that the rule would drop, for each
 setting of a grid. The default is the most
 inclusive setting (lowest share, then fewest items) that drops at most ``--budget`` (0.1%) of
 every set's sentences at every size.
@@ -59,8 +59,11 @@ def customer_texts(eval_dir: Path) -> dict[str, list[str]]:
 
 
 def dropped(texts: list[str], k: int, share: float) -> float:
-    """Share of the sentences of ``texts`` (one source) repeated in >= max(k, share * n) items."""
-    per_item = [{s.strip().lower() for s in _sentences(t)} for t in texts]
+    """Share of the sentences of ``texts`` (one source) repeated in >= max(k, share * n) items,
+    compared as the rule compares them (:func:`silobridge.pipeline.voice.template_key`)."""
+    from silobridge.pipeline.voice import template_key
+
+    per_item = [set(template_key(pd.Series(_sentences(t), dtype=object))) for t in texts]
     counts = Counter(s for sentences in per_item for s in sentences)
     cut = max(k, share * len(texts))
     total = sum(len(s) for s in per_item)

@@ -7,6 +7,7 @@ the units table keeps every unit, with its ``voice`` and ``substance``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -19,6 +20,19 @@ from ..config import VOICES  # whose words a unit holds (pipeline/understand/voi
 CONVERSATION_CHANNELS = ("ticket", "call", "chat")
 #: The voices that count as customer voice by default.
 DEFAULT_VOICES = ("customer", "relayed")
+# list markers and punctuation around a text, which a repeated text may or may not carry
+_MARKERS = re.compile(r"^[\s\-–—*•·>]+|^\s*\d{1,2}[.)]\s+|[\s.,;:!?…]+$")
+_SPACE = re.compile(r"\s+")
+
+
+def template_key(texts: pd.Series) -> pd.Series:
+    """What the template and boilerplate rules compare: a text without case, list markers,
+    trailing punctuation or extra white space ("- Renewal call in Q4." and "renewal call in
+    Q4" are one text)."""
+    key = texts.fillna("").astype(str).str.lower().str.replace(_MARKERS, "", regex=True)
+    return key.str.replace(_SPACE, " ", regex=True).str.strip()
+
+
 #: The columns :func:`customer_voice` reads (those a table lacks are not used).
 COLUMNS = ("role", "channel", "voice", "substance", "text", "source_name", "item_id", "function")
 
@@ -44,16 +58,17 @@ def customer_voice(
       (``role`` internal on a ticket, call or chat) are out;
     * units without substance: ``substance`` below ``min_substance`` (small talk, thanks,
       scheduling, office chatter); ``0`` keeps them all;
-    * templates: a text (a unit, compared without case) repeated word for word in at least
-      ``template_items`` items and ``template_share`` of the items of one source: a form's
-      prompt (review sites and survey tools write their questions into the text: "What do you
-      dislike about the product?"), a canned follow-up ("Any update on this?"), a call script's
-      line, a staff member's formula in CRM notes ("Invoice sent, waiting for PO."). The
-      default is measured on real customer texts (``benchmarks/template_repeats.py``: app
-      reviews, IT tickets, complaint narratives, bank queries, restaurant reviews, dialogue
-      turns; sources of 300 to 10,000 items): the most inclusive setting that drops at most
-      0.1% of any set's sentences (10 items and 0.5% drop none; 5 items and 1% drop 0.2% of
-      the complaints', whose writers copy each other's letters);
+    * templates: a text (a unit, compared by :func:`template_key`) repeated word for word
+      in at least ``template_items`` items and ``template_share`` of the items of one
+      source: a form's prompt (review sites and survey tools write their questions into
+      the text: "What do you dislike about the product?"), a canned follow-up ("Any update
+      on this?"), a call script's line, a staff member's formula in CRM notes ("Invoice
+      sent, waiting for PO."). The default is measured on real customer texts
+      (``benchmarks/template_repeats.py``: app reviews, IT tickets, complaint narratives,
+      bank queries, restaurant reviews, dialogue turns; sources of 300 to 10,000 items):
+      the most inclusive setting that drops at most 0.1% of any set's sentences (10 items
+      and 0.5% drop none; 5 items and 1% drop 0.2% of the complaints', whose writers copy
+      each other's letters);
     * boilerplate: a text repeated word for word in at least ``boilerplate_items`` items heard
       by at least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
       nobody's finding).
@@ -78,7 +93,7 @@ def customer_voice(
         min_substance = SubstanceModel.load().threshold
     if "substance" in units and min_substance > 0:
         counted &= units["substance"].isna() | units["substance"].ge(min_substance)
-    key = units["text"].str.strip().str.lower()
+    key = template_key(units["text"])
     items = units.groupby([units["source_name"], key])["item_id"].transform("nunique")
     per_source = units.groupby("source_name")["item_id"].transform("nunique")
     counted &= ~((items >= template_items) & (items >= template_share * per_source))

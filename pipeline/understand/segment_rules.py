@@ -40,7 +40,15 @@ _VALEDICTION = (
     r"|thx|thnx|tks|ty|tia|cheers|best(?:\s+wishes|\s+regards)?"
     r"|(?:kind|kindest|warm|warmest|best|many|with\s+kind)\s+regards|regards|rgds|br"
     r"|sincerely(?:\s+yours)?|yours(?:\s+(?:sincerely|truly|faithfully))?|all\s+the\s+best"
-    r"|take\s+care|talk\s+soon|speak\s+soon|cordially|respectfully|with\s+thanks)"
+    r"|take\s+care|talk\s+soon|speak\s+soon|cordially|respectfully|with\s+thanks"
+    # the standard valedictions of other languages exports carry (de, fr, es, nl, it, pt, sv,
+    # da/no, pl): a closed class of formulas, like the English ones above
+    r"|mit\s+freundlichen\s+gr(?:ü|ue)(?:ß|ss)en|(?:viele|beste|liebe|freundliche)\s+gr(?:ü|ue)(?:ß|ss)e"
+    r"|mfg|(?:bien\s+)?cordialement|bien\s+à\s+vous|(?:meilleures\s+)?salutations(?:\s+distinguées)?"
+    r"|(?:un\s+)?saludos?(?:\s+cordiales)?|cordiales\s+saludos|atentamente"
+    r"|(?:met\s+)?vriendelijke\s+groet(?:en)?|groeten|mvg|(?:cordiali|distinti)\s+saluti"
+    r"|(?:un\s+)?cordiale\s+saluto|atenciosamente|cumprimentos|(?:med\s+)?vänliga\s+hälsningar"
+    r"|(?:med\s+)?venlig\s+hilsen|(?:med\s+)?vennlig\s+hilsen|pozdrawiam)"
 )
 #: "Thanks,", "Best regards", "Thanks, Sam", "Cheers - Sam": a valediction line, a name at most.
 #: A name follows a comma or dash, or a bare "Thanks"/"Cheers" ("Best Buy" is not a sign-off).
@@ -92,13 +100,18 @@ _AUTO_CONTEXT = re.compile(
 )
 AUTO_REPLY_MAX_CHARS = 600
 
-_SALUTATION = {"hi", "hello", "hey", "heya", "hiya", "howdy", "greetings", "dear", "yo", "morning"}
+_SALUTATION = {"hi", "hello", "hey", "heya", "hiya", "howdy", "greetings", "dear", "yo", "morning",
+               # other languages' (de, fr, es, it, nl, pt, sv/da/no)
+               "hallo", "moin", "servus", "bonjour", "bonsoir", "salut", "hola", "buongiorno",
+               "ciao", "hoi", "olá", "ola", "hej"}  # fmt: skip
 _DAYPARTS = {"morning", "afternoon", "evening", "day"}
 _ADDRESSEES = {"there", "team", "all", "everyone", "everybody", "folks", "guys", "y'all", "support",
-               "friends", "both", "again", "and", "the", "you"}  # fmt: skip
+               "friends", "both", "again", "and", "the", "you", "zusammen", "alle", "à", "tous",
+               "a", "todos", "tutti", "allemaal", "allihop"}  # fmt: skip
 _PLEASANTRIES = tuple(
     re.compile(p)
     for p in (
+        r"to\s+whom\s+it\s+may\s+concern",
         r"(?:it'?s\s+|it\s+is\s+|so\s+|always\s+)?(?:good|nice|great|lovely|a\s+pleasure)\s+to\s+"
         r"(?:see|meet|hear\s+from|talk\s+to|speak\s+(?:with|to)|catch\s+up\s+with)\s+you"
         r"(?:\s+(?:again|all|too|both))?",
@@ -159,7 +172,9 @@ _FILLER_TEXT = """ok okay okey k kk oki okie alright allright all right thanks t
     mm mmm hmm hm mhm mm-hmm uh um huh ah oh aha wow lol haha appreciate appreciated noted
     understood will do try i i'll we we'll works worked for us me too exactly agreed indeed
     true absolutely definitely totally fair enough of course happy to likewise same here talk
-    soon later see bye cya np on now"""
+    soon later see bye cya np on now
+    danke dankeschön schön vielen dank merci beaucoup gracias muchas grazie mille obrigado
+    obrigada bedankt tack så mycket tak dziękuję"""
 _FILLER_WORDS = frozenset(_FILLER_TEXT.split())
 _BOT_PATTERNS = tuple(
     re.compile(p)

@@ -164,7 +164,8 @@ def test_a_template_repeated_word_for_word_by_many_items_of_a_source_is_not_voic
     n = 100
     texts = [f"The export fails on report {i}" for i in range(n)]
     texts[:25] = ["I did, thanks, bit of a slow start this morning though."] * 25
-    texts[25:35] = ["Invoice sent, waiting for PO."] * 10  # a staff formula, ten times
+    # a staff formula, ten times, as a line or a list item
+    texts[25:35] = ["Invoice sent, waiting for PO.", "- invoice sent, waiting for PO"] * 5
     texts[35:39] = ["The dashboards time out every Monday."] * 4  # duplicate tickets stay
     units = _frame(text=texts)
     counted = customer_voice(units)
