@@ -541,6 +541,13 @@ QUOTATION = re.compile(rf"[\"“«„]([^\"”»“\n]{{{QUOTE_CHARS},}})[\"”�
 _LEAD_COLON = re.compile(r":(?=\s+\S)")
 
 
+def _is_label(text: str) -> bool:
+    """A line's label: a name of at most three capitalised words before a colon or a quotation
+    ("Anika:", "- Pinecrest Energy:"), a speaker or an account rather than a frame."""
+    words = text.strip().lstrip("-–—*•·[] ").rstrip(" :").split()
+    return 0 < len(words) <= 3 and all(w[:1].isupper() for w in words)
+
+
 def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, str | None]]:
     """A staff sentence cut where it passes on someone else's words, so the passage is a unit of
     its own: ``(start, end, kind)`` pieces in order, ``kind`` one of ``"quote"`` (a quotation of
@@ -556,7 +563,8 @@ def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, s
     """
     cuts: list[tuple[int, int, str]] = []
     for m in QUOTATION.finditer(sentence):
-        if len(m.group(1).split()) >= 3:  # words, not a quoted URL or code
+        # words, not a quoted URL or code; a speaker's label keeps its words ("Anika: “...”")
+        if len(m.group(1).split()) >= 3 and not _is_label(sentence[: m.start()]):
             cuts.append((m.start(), m.end(), "quote"))
     if not cuts:
         emoji = [(m.start(), m.end()) for m in _SLACK_EMOJI.finditer(sentence)]
@@ -565,7 +573,12 @@ def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, s
             if any(a <= at < b for a, b in emoji):
                 continue
             before, after = sentence[:at], sentence[at + 1 :]
-            if len(words_of(before)) >= 2 and len(words_of(after)) >= min_words:
+            if (
+                "\n" not in before  # the frame is the colon's own line
+                and len(words_of(before)) >= 2
+                and len(words_of(after)) >= min_words
+                and not _is_label(before)
+            ):
                 cuts.append((0, at + 1, "lead"))
             break  # only the first colon frames a passage
     if not cuts:

@@ -333,6 +333,9 @@ def test_segment_a_staff_turn_passes_on_a_customer_in_a_unit_of_its_own(nlp):
         ("internal", "Another one :eyes: the export fails every night since the update"),
         ("internal", "Next step: send pricing."),
         ("internal", 'See =HYPERLINK("http://evil.example/x") for the export failures'),
+        # a speaker's or account's label keeps its words: the label is the redaction's cue
+        ("unknown", "- Anika: “We need an audit log of who changed permissions.”"),
+        ("unknown", "Pinecrest Energy: Mid-Market, ~1481 employees, on Growth."),
     ]:
         units, _ = _run(_parts((role, text)), nlp)
         assert units == [text], (role, text)
