@@ -10,8 +10,11 @@ So an NER person is kept only where something besides its capital letter says it
 (:func:`name_evidence`):
 
 * **its words**: two or more name-like words of which at least one is in no English dictionary
-  ("Nadia Petrov", "Tom Valenti's"); a lone word ("Evernote") or a run of dictionary words
-  ("Soy Milk", "Irving Place") is not enough alone;
+  ("Nadia Petrov", "Tom Valenti's"); or exactly two, a given name and a surname of the US
+  Census lists (:func:`.redact_words.census_names`: "Daniel Morales", "Leon Dalton"), the
+  surname not a verb, adjective or adverb ("Bill Pay", "Irving Place" are not) and not a
+  possessive ("Peter Luger's" is a restaurant as often as a man); a lone word ("Evernote") or
+  another run of dictionary words ("Soy Milk") is not enough alone;
 * **a title** before it: "Dr. Morgan", "Mr Williamson";
 * **an introduction**: "my name is Angela", "I'm Ben", "this is Sam Holly", "named Chris";
 * **a person noun** it is joined to: "my daughter Angela", "Our server, Ben,", "the owners Scott
@@ -34,6 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .redact_words import census_names
 
 #: Honorifics written before a name.
 TITLES = frozenset(
@@ -96,7 +101,22 @@ def name_evidence(tokens: Sequence[Any], lexicon: Mapping[str, str], name_like: 
     proper = all(t.pos_ == "PROPN" for t in words)
     if len(words) >= 2 and proper and not all(dictionary_word(t.text, lexicon) for t in words):
         return True
+    if len(words) == 2 and proper and _census_name(words, lexicon):
+        return True
     return _person_context(tokens)
+
+
+def _census_name(words: Sequence[Any], lexicon: Mapping[str, str]) -> bool:
+    """A given name then a surname of the census lists; the surname no verb, adjective or
+    adverb, and not possessive."""
+    given, surnames = census_names()
+    first, last = words
+    if first.lower_ not in given or last.lower_ not in surnames:
+        return False
+    if lexicon.get(last.lower_) == "common":
+        return False
+    after = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
+    return not (after is not None and after.lower_ in ("'s", "’s", "'"))
 
 
 def _before(tokens: Sequence[Any], skip: frozenset[str] = frozenset()) -> list[Any]:

@@ -31,11 +31,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .redact_evidence import TITLES, name_evidence
+from .redact_evidence import TITLES, dictionary_word, name_evidence
 
 # re-exported: they were defined here
 from .redact_words import allow_list_pattern as allow_list_pattern
 from .redact_words import allow_terms as allow_terms
+from .redact_words import census_names
 from .redact_words import lexicon as lexicon
 
 GREETINGS = frozenset((
@@ -193,10 +194,12 @@ def needs_tags(doc: Any) -> bool:
     of speech): a greeting, sign-off or header word opening a line, "talked to", "wrote", a
     name-like word before "says" (or "asked", "mentioned"...), a
     name-like word before ``:``, ``(`` or ``<`` (speaker labels, addresses) or after a comma
-    (vocatives), an ``@``. A doc with no person entity and none of these needs none of it.
+    (vocatives), an ``@``, a census given name and surname (:func:`census_pairs`). A doc with no
+    person entity and none of these needs none of it.
     """
     if "@" in doc.text or any(ent.label_ == "PERSON" for ent in doc.ents):
         return True
+    given, surnames = census_names()
     line_start = True
     previous: Any = None
     for tok in doc:
@@ -220,6 +223,13 @@ def needs_tags(doc: Any) -> bool:
             ):
                 return True
             if previous.text == "," and _name_like(tok):
+                return True
+            if (  # a census given name and surname (:func:`census_pairs`)
+                previous.lower_ in given
+                and lower in surnames
+                and _name_like(previous)
+                and _name_like(tok)
+            ):
                 return True
         line_start = line_start and tok.text in _LINE_PREFIX
         previous = tok
@@ -556,6 +566,10 @@ def find_persons(
     for piece in pieces:
         if any(t.i in cued or t.i in sure for t in piece):
             seeds.append((piece[0].idx, piece[-1].idx + len(piece[-1]), NER_SCORE))
+    # a name the NER missed: a census given name and surname, one of them in no dictionary
+    for first, last in census_pairs(doc, lexicon):
+        if first.i not in in_ner and last.i not in in_ner:
+            seeds.append((first.idx, last.idx + len(last), NER_SCORE))
     seeds = [s for s in seeds if not _overlaps(s, allowed)]
     spans = seeds + _repeats(doc, seeds, allowed)
     return [
@@ -563,6 +577,48 @@ def find_persons(
         for start, end, score in spans
         for s, e in _subtract(start, end, allowed, doc.text)
     ]
+
+
+#: Entity types that say a run of capitalised words is not a person.
+_NOT_PERSON_ENTS = frozenset(
+    {"ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "NORP", "EVENT", "LAW", "LANGUAGE"}
+)
+
+
+def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
+    """Two proper nouns alone on their run, a given name then a surname of the census lists
+    (:func:`.redact_words.census_names`), at least one in no English dictionary, neither a verb,
+    adjective or adverb, nor possessive, nor both tagged as an organisation, place or product:
+    "Intro email sent to Ana Yamamoto." when the NER misses the name."""
+    given, surnames = census_names()
+    if not given:
+        return []
+    out = []
+    for first in doc[:-1]:
+        last = doc[first.i + 1]
+        if (
+            first.lower_ not in given
+            or last.lower_ not in surnames
+            or first.pos_ != "PROPN"
+            or last.pos_ != "PROPN"
+            or not (_name_like(first) and _name_like(last))
+            or (first.ent_type_ in _NOT_PERSON_ENTS and last.ent_type_ in _NOT_PERSON_ENTS)
+        ):
+            continue
+        if all(dictionary_word(t.text, lexicon) for t in (first, last)):
+            continue
+        if any(lexicon.get(t.lower_) == "common" for t in (first, last)):
+            continue
+        before = doc[first.i - 1] if first.i > 0 else None
+        after = doc[last.i + 1] if last.i + 1 < len(doc) else None
+        if before is not None and before.pos_ == "PROPN" and _name_like(before):
+            continue  # part of a longer name ("Anna Maria Island")
+        if after is not None and (
+            after.lower_ in ("'s", "’s", "'") or (after.pos_ == "PROPN" and _name_like(after))
+        ):
+            continue
+        out.append((first, last))
+    return out
 
 
 def _plausible_person(tokens: Sequence[Any], lexicon: Mapping[str, str]) -> bool:

@@ -4,7 +4,9 @@
   accounts), with the vendor names inside product phrases ("Okta login" allows "Okta"), as one
   whole-word pattern;
 * :func:`lexicon`: the English words of the installed spaCy model's rule lemmatizer (WordNet),
-  which tell a common verb, adjective or adverb ("Mark", "Will") from a noun.
+  which tell a common verb, adjective or adverb ("Mark", "Will") from a noun;
+* :func:`census_names`: the given names and surnames of the US Census Bureau's 1990 name
+  frequency lists (public domain), as shipped by the ``names`` package.
 
 :mod:`.redact_names` re-exports them.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 
@@ -33,6 +37,25 @@ def lexicon(nlp: Any) -> dict[str, str]:
     for pos in ("verb", "adj", "adv"):
         words.update(dict.fromkeys(index.get(pos, ()), "common"))
     return words
+
+
+@lru_cache(maxsize=1)
+def census_names() -> tuple[frozenset[str], frozenset[str]]:
+    """``(given names, surnames)``, lower-case, from the US Census Bureau's 1990 lists (5,494
+    given names, 88,799 surnames) in the ``names`` package; empty sets where it is missing."""
+    try:
+        folder = resources.files("names")
+        given = set()
+        for name in ("dist.male.first", "dist.female.first"):
+            given.update(_first_words(folder.joinpath(name).read_text(encoding="utf-8")))
+        surnames = _first_words(folder.joinpath("dist.all.last").read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return frozenset(), frozenset()
+    return frozenset(given), frozenset(surnames)
+
+
+def _first_words(text: str) -> set[str]:
+    return {line.split()[0].lower() for line in text.splitlines() if line.strip()}
 
 
 def allow_terms(allow_list: Iterable[str]) -> list[str]:
