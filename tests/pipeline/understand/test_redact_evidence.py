@@ -41,6 +41,10 @@ KEPT = [
     "Syncs with iPhone, iPad and Mac immediately.",
     "It is very important to add a landscape sheet orientation and Word Art (basic options).",
     "Hello I would like to make an appointment for today, Saturday",
+    # a census given name and surname, but a street, a bank product, a restaurant
+    "The outdoor tables overlooking bucolic Irving Place are prime spots.",
+    "I researched it and found records showing this was for the Bill Pay service.",
+    "The steaks are just as good, with side dishes that make Peter Luger's menu look plain.",
 ]
 
 
@@ -52,6 +56,10 @@ def test_capitalised_words_without_evidence_are_kept(redactor: Redactor, text: s
 
 REDACTED = [
     ("My name is Angela and I need a ride from the airport.", ["Angela"]),
+    # a census given name and surname: evidence of its own, with or without the NER
+    ("Notes from QBR with Daniel Morales:", ["Daniel Morales"]),
+    ("Met Leon Dalton at the booth.", ["Leon Dalton"]),
+    ("(said Ivy Osei, Team lead at Evergreen Insurance)", ["Ivy Osei"]),
     ("I need an appointment with Dr. Morgan for today.", ["Morgan"]),
     ("My first name is Sarah, last name Martin, born in November.", ["Sarah", "Martin"]),
     ("I'm Ben. I want my usual ride to the hospital.", ["Ben"]),
