@@ -58,16 +58,22 @@ def customer_texts(eval_dir: Path) -> dict[str, list[str]]:
     }
 
 
-def dropped(texts: list[str], k: int, share: float) -> float:
-    """Share of the sentences of ``texts`` (one source) repeated in >= max(k, share * n) items,
-    compared as the rule compares them (:func:`silobridge.pipeline.voice.template_key`)."""
+def repeats(texts: list[str]) -> list[list[int]]:
+    """For each item of one source, in how many of its items each of its sentences occurs
+    (compared as the rule compares them: :func:`silobridge.pipeline.voice.template_key`)."""
     from silobridge.pipeline.voice import template_key
 
     per_item = [set(template_key(pd.Series(_sentences(t), dtype=object))) for t in texts]
     counts = Counter(s for sentences in per_item for s in sentences)
-    cut = max(k, share * len(texts))
-    total = sum(len(s) for s in per_item)
-    return sum(counts[s] >= cut for sentences in per_item for s in sentences) / max(total, 1)
+    return [[counts[s] for s in sentences] for sentences in per_item]
+
+
+def dropped(counts: list[list[int]], k: int, share: float) -> float:
+    """Share of a source's sentences (``counts`` from :func:`repeats`) repeated in at least
+    max(k, share * items) items."""
+    cut = max(k, share * len(counts))
+    total = sum(len(c) for c in counts)
+    return sum(c >= cut for item in counts for c in item) / max(total, 1)
 
 
 def main() -> None:
@@ -85,7 +91,8 @@ def main() -> None:
         for n in SIZES:
             if n > len(texts):
                 continue
-            draws = [rng.sample(texts, n) for _ in range(args.draws if n < len(texts) else 1)]
+            samples = [rng.sample(texts, n) for _ in range(args.draws if n < len(texts) else 1)]
+            draws = [repeats(sample) for sample in samples]
             row = {
                 f"{k} items, {share:.1%}": round(max(dropped(d, k, share) for d in draws), 4)
                 for k, share in GRID

@@ -101,16 +101,15 @@ def name_evidence(tokens: Sequence[Any], lexicon: Mapping[str, str], name_like: 
     proper = all(t.pos_ == "PROPN" for t in words)
     if len(words) >= 2 and proper and not all(dictionary_word(t.text, lexicon) for t in words):
         return True
-    if len(words) == 2 and proper and _census_name(words, lexicon):
+    if len(words) == 2 and proper and census_name(words[0], words[1], lexicon):
         return True
     return _person_context(tokens)
 
 
-def _census_name(words: Sequence[Any], lexicon: Mapping[str, str]) -> bool:
-    """A given name then a surname of the census lists; the surname no verb, adjective or
-    adverb, and not possessive."""
+def census_name(first: Any, last: Any, lexicon: Mapping[str, str]) -> bool:
+    """Two tokens that read as a given name then a surname of the census lists: the surname
+    no verb, adjective or adverb ("Bill Pay"), and not possessive ("Peter Luger's")."""
     given, surnames = census_names()
-    first, last = words
     if first.lower_ not in given or last.lower_ not in surnames:
         return False
     if lexicon.get(last.lower_) == "common":

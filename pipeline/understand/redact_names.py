@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .redact_evidence import TITLES, dictionary_word, name_evidence
+from .redact_evidence import TITLES, census_name, dictionary_word, name_evidence
 
 # re-exported: they were defined here
 from .redact_words import allow_list_pattern as allow_list_pattern
@@ -590,32 +590,26 @@ def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
     (:func:`.redact_words.census_names`), at least one in no English dictionary, neither a verb,
     adjective or adverb, nor possessive, nor both tagged as an organisation, place or product:
     "Intro email sent to Ana Yamamoto." when the NER misses the name."""
-    given, surnames = census_names()
-    if not given:
+    if not census_names()[0]:
         return []
     out = []
     for first in doc[:-1]:
         last = doc[first.i + 1]
         if (
-            first.lower_ not in given
-            or last.lower_ not in surnames
-            or first.pos_ != "PROPN"
+            first.pos_ != "PROPN"
             or last.pos_ != "PROPN"
             or not (_name_like(first) and _name_like(last))
             or (first.ent_type_ in _NOT_PERSON_ENTS and last.ent_type_ in _NOT_PERSON_ENTS)
+            or not census_name(first, last, lexicon)
+            or lexicon.get(first.lower_) == "common"
+            or all(dictionary_word(t.text, lexicon) for t in (first, last))
         ):
-            continue
-        if all(dictionary_word(t.text, lexicon) for t in (first, last)):
-            continue
-        if any(lexicon.get(t.lower_) == "common" for t in (first, last)):
             continue
         before = doc[first.i - 1] if first.i > 0 else None
         after = doc[last.i + 1] if last.i + 1 < len(doc) else None
         if before is not None and before.pos_ == "PROPN" and _name_like(before):
             continue  # part of a longer name ("Anna Maria Island")
-        if after is not None and (
-            after.lower_ in ("'s", "’s", "'") or (after.pos_ == "PROPN" and _name_like(after))
-        ):
+        if after is not None and after.pos_ == "PROPN" and _name_like(after):
             continue
         out.append((first, last))
     return out

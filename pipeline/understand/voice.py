@@ -144,10 +144,10 @@ def assign_voice(
     ]
     accounts = units["account"] if "account" in columns else pd.Series([None] * n)
     customer_items = {a for a, b in zip(ids, accounts, strict=True) if isinstance(b, str) and b}
+    staff_items = {ids[i] for i in range(n) if roles[i] == "internal"} - customer_items
+    pattern = _accounts_pattern(tuple(companies))
     customer_items |= {
-        item
-        for item in sorted(set(ids) - customer_items)
-        if names_a_customer(item_texts.get(item, ""), companies)
+        item for item in staff_items if _reports_customer(item_texts.get(item, ""), pattern)
     }
     # a relay is heard by a function: staff talk in a channel no function owns (general,
     # random) relays nobody unless the format says so
@@ -192,12 +192,15 @@ def names_a_customer(text: str, companies: Sequence[str] = ()) -> bool:
         >>> names_a_customer("Acme Logistics can't export again", ["Acme Logistics"])
         True
     """
+    return _reports_customer(text, _accounts_pattern(tuple(companies)))
+
+
+def _reports_customer(text: str, accounts: re.Pattern[str] | None) -> bool:
     if not text:
         return False
     if _PARTY.search(text) or _INTRODUCES.search(text):
         return True
-    names = {c.strip() for c in companies if isinstance(c, str) and len(c.strip()) > 2}
-    return bool(names) and _names_pattern(tuple(sorted(names))).search(text) is not None
+    return accounts is not None and accounts.search(text) is not None
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
@@ -229,10 +232,10 @@ def named_accounts(units: pd.DataFrame, companies: Sequence[str]) -> list[object
     feedback, heard by the channel's function.
     """
     accounts: list[object] = [a if isinstance(a, str) and a else None for a in units["account"]]
-    names = sorted({c.strip() for c in companies if isinstance(c, str) and len(c.strip()) > 2})
+    names = _company_names(tuple(companies))
     if not names:
         return accounts
-    pattern = _names_pattern(tuple(names))
+    pattern = _names_pattern(names)
     lookup = {n.lower(): n for n in names}
     for i, (voice, text) in enumerate(zip(units["voice"], units["text"], strict=True)):
         if voice != "relayed" or accounts[i] is not None:
@@ -241,6 +244,17 @@ def named_accounts(units: pd.DataFrame, companies: Sequence[str]) -> list[object
         if len(found) == 1:
             accounts[i] = found.pop()
     return accounts
+
+
+def _company_names(companies: tuple[str, ...]) -> tuple[str, ...]:
+    """The account names worth looking for: stripped, longer than two characters, sorted."""
+    names = {c.strip() for c in companies if isinstance(c, str)}
+    return tuple(sorted(n for n in names if len(n) > 2))
+
+
+def _accounts_pattern(companies: tuple[str, ...]) -> re.Pattern[str] | None:
+    names = _company_names(companies)
+    return _names_pattern(names) if names else None
 
 
 @lru_cache(maxsize=4)
