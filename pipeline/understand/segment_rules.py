@@ -536,6 +536,9 @@ def is_bot_label(text: str, s: int, e: int) -> bool:
 #: Characters a quotation needs to be a passage of its own (a customer's words, not a scare quote).
 QUOTE_CHARS = 12
 QUOTATION = re.compile(rf"[\"“«„]([^\"”»“\n]{{{QUOTE_CHARS},}})[\"”»“]")
+#: The most words a frame before a colon has ("Passing this along from my QBR with Acme:"); a
+#: longer sentence ending in a colon is content that goes on, not a frame.
+MAX_FRAME_WORDS = 12
 # a colon that introduces what follows: white space after it, not a time ("3:30"), a URL or a
 # Slack emoji (":eyes:")
 _LEAD_COLON = re.compile(r":(?=\s+\S)")
@@ -575,7 +578,7 @@ def relay_pieces(sentence: str, *, min_words: int = 4) -> list[tuple[int, int, s
             before, after = sentence[:at], sentence[at + 1 :]
             if (
                 "\n" not in before  # the frame is the colon's own line
-                and len(words_of(before)) >= 2
+                and 2 <= len(words_of(before)) <= MAX_FRAME_WORDS
                 and len(words_of(after)) >= min_words
                 and not _is_label(before)
             ):

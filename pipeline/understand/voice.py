@@ -52,8 +52,8 @@ import pandas as pd
 
 from ...classifiers.substance import SubstanceModel
 from ..voice import CONVERSATION_CHANNELS, VOICES
+from .segment_rules import MAX_FRAME_WORDS, QUOTE_CHARS, words_of
 from .segment_rules import QUOTATION as _QUOTATION
-from .segment_rules import QUOTE_CHARS
 
 __all__ = ["VOICES", "assign_voice", "named_accounts", "names_a_customer", "substance_scores"]
 
@@ -139,7 +139,9 @@ def assign_voice(
     marked = {ids[i] for i in range(n) if quoted[i] or roles[i] == "relayed"}
     texts = units["text"] if "text" in columns else pd.Series([""] * n)
     frames = [  # a staff member's frame before a colon ("Heard from Ana at Acme:")
-        roles[i] in ("internal", "unknown") and str(texts.iloc[i]).rstrip().endswith(":")
+        roles[i] in ("internal", "unknown")
+        and str(texts.iloc[i]).rstrip().endswith(":")
+        and len(words_of(str(texts.iloc[i]))) <= MAX_FRAME_WORDS
         for i in range(n)
     ]
     accounts = units["account"] if "account" in columns else pd.Series([None] * n)

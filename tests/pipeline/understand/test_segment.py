@@ -336,6 +336,12 @@ def test_segment_a_staff_turn_passes_on_a_customer_in_a_unit_of_its_own(nlp):
         # a speaker's or account's label keeps its words: the label is the redaction's cue
         ("unknown", "- Anika: “We need an audit log of who changed permissions.”"),
         ("unknown", "Pinecrest Energy: Mid-Market, ~1481 employees, on Growth."),
+        # a long sentence ending in a colon is content that goes on, not a frame
+        (
+            "unknown",
+            "The in-game display is better organized and the scores page is far superior to the"
+            " old one: you now see all games of the week on one screen.",
+        ),
     ]:
         units, _ = _run(_parts((role, text)), nlp)
         assert units == [text], (role, text)
