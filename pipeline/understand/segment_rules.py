@@ -83,6 +83,13 @@ _HEADER_FIELD = re.compile(r"(?i)(?:sent|date|to|subject|cc|gesendet|an|betreff|
 
 _AUTO_STRONG = re.compile(
     r"(?ix)^\W*(?:automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|out\s+of\s+(?:the\s+)?office)\b"
+    # the same subject prefixes and notices as mail clients write them in other languages
+    # (de, fr, es, it, nl, pt, sv, da/no, pl): a closed class, like the English ones
+    r"|^\W*(?:automatische\s+antwort|abwesenheits(?:notiz|meldung)|réponse\s+automatique"
+    r"|message\s+d'absence|absence\s+du\s+bureau|respuesta\s+automática|fuera\s+de\s+la\s+oficina"
+    r"|risposta\s+automatica|fuori\s+(?:sede|ufficio)|automatisch\s+antwoord|afwezigheidsbericht"
+    r"|resposta\s+automática|automatiskt?\s+svar|frånvaromeddelande|fraværsmelding|autosvar"
+    r"|automatyczna\s+odpowiedź)\b"
     r"|\bthis\s+is\s+an?\s+(?:automated|automatic|auto-generated|automatically\s+generated)\s+"
     r"(?:response|reply|message|e-?mail|notification)"
 )

@@ -286,6 +286,21 @@ def test_segment_auto_reply_needs_more_than_a_holiday():
     assert not is_auto_reply("Out of the office " + "x" * 700)  # auto-replies are short
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Abwesenheitsnotiz: Ich bin bis 3. Oktober nicht im Büro.",
+        "Réponse automatique : je suis absente jusqu'au 21 octobre.",
+        "Respuesta automática: estoy fuera de la oficina hasta el lunes.",
+        "Automatisch antwoord: ik ben afwezig tot maandag.",
+    ],
+)
+def test_segment_auto_reply_in_other_languages_is_dropped(text):
+    assert is_auto_reply(text)
+    # the word in a customer's own sentence is not a notice
+    assert not is_auto_reply("Our " + text.split(":")[0].lower() + " template breaks the export.")
+
+
 # --- units: merging and turns ---------------------------------------------------------------------
 
 
