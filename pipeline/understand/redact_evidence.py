@@ -106,12 +106,26 @@ def name_evidence(tokens: Sequence[Any], lexicon: Mapping[str, str], name_like: 
     return _person_context(tokens)
 
 
-def census_name(first: Any, last: Any, lexicon: Mapping[str, str]) -> bool:
+def census_name(
+    first: Any, last: Any, lexicon: Mapping[str, str], *, one_side: bool = False
+) -> bool:
     """Two tokens that read as a given name then a surname of the census lists: the surname
-    no verb, adjective or adverb ("Bill Pay"), and not possessive ("Peter Luger's")."""
+    no verb, adjective or adverb ("Bill Pay"), and not possessive ("Peter Luger's").
+
+    With ``one_side``, one of them in its census list is enough when the other is in no
+    English dictionary: the 1990 lists know few given names from outside the US ("Emeka
+    Patel", "Aarav Nakamura") and few surnames from some countries ("Nadia Sokolov").
+    """
     given, surnames = census_names()
-    if first.lower_ not in given or last.lower_ not in surnames:
-        return False
+    is_given, is_surname = first.lower_ in given, last.lower_ in surnames
+    if not (is_given and is_surname):
+        if not one_side:
+            return False
+        if not (
+            (is_given and not dictionary_word(last.text, lexicon))
+            or (is_surname and not dictionary_word(first.text, lexicon))
+        ):
+            return False
     if lexicon.get(last.lower_) == "common":
         return False
     after = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None

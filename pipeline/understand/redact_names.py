@@ -224,9 +224,8 @@ def needs_tags(doc: Any) -> bool:
                 return True
             if previous.text == "," and _name_like(tok):
                 return True
-            if (  # a census given name and surname (:func:`census_pairs`)
-                previous.lower_ in given
-                and lower in surnames
+            if (  # a census given name or surname beside a name (:func:`census_pairs`)
+                (previous.lower_ in given or lower in surnames)
                 and _name_like(previous)
                 and _name_like(tok)
             ):
@@ -566,10 +565,10 @@ def find_persons(
     for piece in pieces:
         if any(t.i in cued or t.i in sure for t in piece):
             seeds.append((piece[0].idx, piece[-1].idx + len(piece[-1]), NER_SCORE))
-    # a name the NER missed: a census given name and surname, one of them in no dictionary
+    # a name the NER missed or clipped ("Emeka [Patel]"): a census given name or surname
+    # beside a proper noun, one of them in no dictionary (overlapping spans merge)
     for first, last in census_pairs(doc, lexicon):
-        if first.i not in in_ner and last.i not in in_ner:
-            seeds.append((first.idx, last.idx + len(last), NER_SCORE))
+        seeds.append((first.idx, last.idx + len(last), NER_SCORE))
     seeds = [s for s in seeds if not _overlaps(s, allowed)]
     spans = seeds + _repeats(doc, seeds, allowed)
     return [
@@ -587,9 +586,11 @@ _NOT_PERSON_ENTS = frozenset(
 
 def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
     """Two proper nouns alone on their run, a given name then a surname of the census lists
-    (:func:`.redact_words.census_names`), at least one in no English dictionary, neither a verb,
-    adjective or adverb, nor possessive, nor both tagged as an organisation, place or product:
-    "Intro email sent to Ana Yamamoto." when the NER misses the name."""
+    (:func:`.redact_words.census_names`), or one of them there and the other in no English
+    dictionary (:func:`.redact_evidence.census_name` ``one_side``), at least one in no English
+    dictionary, neither a verb, adjective or adverb, nor possessive, nor both tagged as an
+    organisation, place or product: "Intro email sent to Ana Yamamoto.", "Met Aarav Nakamura at
+    the booth." when the NER misses the name."""
     if not census_names()[0]:
         return []
     out = []
@@ -600,8 +601,9 @@ def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
             or last.pos_ != "PROPN"
             or not (_name_like(first) and _name_like(last))
             or (first.ent_type_ in _NOT_PERSON_ENTS and last.ent_type_ in _NOT_PERSON_ENTS)
-            or not census_name(first, last, lexicon)
+            or not census_name(first, last, lexicon, one_side=True)
             or lexicon.get(first.lower_) == "common"
+            or first.lower_.rstrip(".") in TITLES  # "Dr Morgan": the NER's or a cue's
             or all(dictionary_word(t.text, lexicon) for t in (first, last))
         ):
             continue

@@ -45,6 +45,8 @@ KEPT = [
     "The outdoor tables overlooking bucolic Irving Place are prime spots.",
     "I researched it and found records showing this was for the Bill Pay service.",
     "The steaks are just as good, with side dishes that make Peter Luger's menu look plain.",
+    # a census surname beside a brand, both tagged a product or place
+    "Works on my Samsung Galaxy and the Google Drive sync is fine.",
 ]
 
 
@@ -68,6 +70,9 @@ REDACTED = [
     ("Ben just texted me and I think he's in love with the curry.", ["Ben"]),
     ("Wait, make sure my driver is not Dave.", ["Dave"]),
     ("Discovery notes with Nadia Petrov (CTO): budget cuts.", ["Nadia Petrov"]),
+    # one side in the census lists, the other in no dictionary (names from outside the US)
+    ("Notes from QBR with Emeka Patel:", ["Emeka Patel"]),
+    ("(posted by Anders Ramos)", ["Anders Ramos"]),
     ("I'd like to report on the account named after Mr. Williamson", ["Williamson"]),
     ("Hi Nadia, the export keeps failing.", ["Nadia"]),
     ("Talked to Frank Miller at the booth, Frank wants SSO.", ["Frank Miller", "Frank"]),
