@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..classifiers.substance import SubstanceModel
@@ -33,6 +34,14 @@ def template_key(texts: pd.Series) -> pd.Series:
     return key.str.replace(_SPACE, " ", regex=True).str.strip()
 
 
+#: The template rule's settings ``(items, share of a source's items)``; a text repeated that
+#: often is a template when any holds. Measured on real customer texts
+#: (``benchmarks/template_repeats.py``): each drops none of six public sets' sentences, and
+#: each asks for the fewest repeats at some source size (10 repeats in a source of up to
+#: 1,000 items, 20 in one of 2,000 to 4,000, 0.5% beyond); 10 items and 0.5% would drop
+#: 0.8% of a 3,000-review source ("Great app" and its like).
+TEMPLATES: tuple[tuple[int, float], ...] = ((10, 0.01), (20, 0.005))
+
 #: The columns :func:`customer_voice` reads (those a table lacks are not used).
 COLUMNS = ("role", "channel", "voice", "substance", "text", "source_name", "item_id", "function")
 
@@ -42,8 +51,7 @@ def customer_voice(
     *,
     voices: Sequence[str] = DEFAULT_VOICES,
     min_substance: float | None = None,
-    template_items: int = 20,
-    template_share: float = 0.005,
+    templates: Sequence[tuple[int, float]] = TEMPLATES,
     boilerplate_items: int = 20,
     boilerplate_functions: int = 3,
 ) -> pd.Series:
@@ -59,18 +67,15 @@ def customer_voice(
     * units without substance: ``substance`` below ``min_substance`` (small talk, thanks,
       scheduling, office chatter); ``0`` keeps them all;
     * templates: a text (a unit, compared by :func:`template_key`) repeated word for word
-      in at least ``template_items`` items and ``template_share`` of the items of one
-      source: a form's prompt (review sites and survey tools write their questions into
-      the text: "What do you dislike about the product?"), a canned follow-up ("Any update
+      in at least ``k`` items and ``share`` of the items of one source, for any ``(k, share)``
+      of ``templates``: a form's prompt (review sites and survey tools write their questions
+      into the text: "What do you dislike about the product?"), a canned follow-up ("Any update
       on this?"), a call script's line, a staff member's formula in CRM notes ("Invoice
       sent, waiting for PO."). The default is measured on real customer texts
       (``benchmarks/template_repeats.py``: app reviews, IT tickets, complaint narratives,
-      bank queries, restaurant reviews, dialogue turns; sources of 300 to 10,000 items):
-      the most inclusive setting (lowest share, then fewest items) that drops at most 0.1%
-      of any set's sentences: 20 items and 0.5% drop none; 10 items and 0.5% drop 0.8% of a
-      3,000-review source ("Great app" and its like, compared without case and trailing
-      punctuation); 5 items and 1% drop 0.2% of the complaints', whose writers copy each
-      other's letters;
+      bank queries, restaurant reviews, dialogue turns; sources of 300 to 10,000 items): at
+      each size, the setting that asks for the fewest repeats among those dropping at most
+      0.1% of any set's sentences (:data:`TEMPLATES`);
     * boilerplate: a text repeated word for word in at least ``boilerplate_items`` items heard
       by at least ``boilerplate_functions`` functions (a phrase every team's calls repeat is
       nobody's finding).
@@ -98,7 +103,10 @@ def customer_voice(
     key = template_key(units["text"])
     items = units.groupby([units["source_name"], key])["item_id"].transform("nunique")
     per_source = units.groupby("source_name")["item_id"].transform("nunique")
-    counted &= ~((items >= template_items) & (items >= template_share * per_source))
+    if len(templates):  # the union of the settings: the lowest repeat count any asks for
+        size = per_source.to_numpy(dtype=float)
+        cut = np.min([np.maximum(k, share * size) for k, share in templates], axis=0)
+        counted &= items.to_numpy() < cut
     if "function" in units and boilerplate_functions > 0:
         everywhere = units.groupby(key)["item_id"].transform("nunique") >= boilerplate_items
         functions = units.groupby(key)["function"].transform("nunique")
