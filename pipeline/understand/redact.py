@@ -79,7 +79,7 @@ from .redact_words import allow_list_pattern, lexicon
 #: Changes whenever a change here or in :mod:`.redact_names`, :mod:`.redact_evidence`,
 #: :mod:`.redact_words` or :mod:`.redact_presidio` can change what is redacted; the
 #: understand stage redoes units redacted by another version.
-ALGORITHM = "redact.presidio.v4"
+ALGORITHM = "redact.presidio.v5"
 
 #: Presidio entity type -> placeholder name (the placeholder is ``<NAME>``).
 PLACEHOLDERS = {

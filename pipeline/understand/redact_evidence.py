@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .redact_words import census_names
+from .redact_words import census_names, everyday_word
 
 #: Honorifics written before a name.
 TITLES = frozenset(
@@ -106,6 +106,12 @@ def name_evidence(tokens: Sequence[Any], lexicon: Mapping[str, str], name_like: 
     return _person_context(tokens)
 
 
+def common_word(word: str, lexicon: Mapping[str, str]) -> bool:
+    """An English dictionary word that is also frequent (:func:`.redact_words.everyday_word`):
+    "Place", "Park", not "Chen" or "Freya", which WordNet lists too."""
+    return dictionary_word(word, lexicon) and everyday_word(word)
+
+
 def census_name(
     first: Any, last: Any, lexicon: Mapping[str, str], *, one_side: bool = False
 ) -> bool:
@@ -113,8 +119,9 @@ def census_name(
     no verb, adjective or adverb ("Bill Pay"), and not possessive ("Peter Luger's").
 
     With ``one_side``, one of them in its census list is enough when the other is in no
-    English dictionary: the 1990 lists know few given names from outside the US ("Emeka
-    Patel", "Aarav Nakamura") and few surnames from some countries ("Nadia Sokolov").
+    English dictionary (a rare word is not enough: "Vine Street", "Crystal Ballroom"): the
+    1990 lists know few given names from outside the US ("Emeka Patel", "Aarav Nakamura")
+    and few surnames from some countries ("Nadia Sokolov").
     """
     given, surnames = census_names()
     is_given, is_surname = first.lower_ in given, last.lower_ in surnames

@@ -31,12 +31,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .redact_evidence import TITLES, census_name, dictionary_word, name_evidence
+from .redact_evidence import TITLES, census_name, common_word, name_evidence
 
 # re-exported: they were defined here
 from .redact_words import allow_list_pattern as allow_list_pattern
 from .redact_words import allow_terms as allow_terms
-from .redact_words import census_names
+from .redact_words import census_names, everyday_word
 from .redact_words import lexicon as lexicon
 
 GREETINGS = frozenset((
@@ -604,12 +604,18 @@ def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
             or not census_name(first, last, lexicon, one_side=True)
             or lexicon.get(first.lower_) == "common"
             or first.lower_.rstrip(".") in TITLES  # "Dr Morgan": the NER's or a cue's
-            or all(dictionary_word(t.text, lexicon) for t in (first, last))
+            or all(common_word(t.text, lexicon) for t in (first, last))
         ):
             continue
         before = doc[first.i - 1] if first.i > 0 else None
         after = doc[last.i + 1] if last.i + 1 < len(doc) else None
-        if before is not None and before.pos_ == "PROPN" and _name_like(before):
+        if (
+            before is not None
+            and before.pos_ == "PROPN"
+            and _name_like(before)
+            # a capitalised everyday word opening the sentence is no part of it ("Met ...")
+            and not (before.is_sent_start and everyday_word(before.text))
+        ):
             continue  # part of a longer name ("Anna Maria Island")
         if after is not None and after.pos_ == "PROPN" and _name_like(after):
             continue

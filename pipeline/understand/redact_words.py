@@ -7,6 +7,10 @@
   which tell a common verb, adjective or adverb ("Mark", "Will") from a noun;
 * :func:`census_names`: the given names and surnames of the US Census Bureau's 1990 name
   frequency lists (public domain), as shipped by the ``names`` package.
+* :func:`everyday_word`: whether a word is frequent in English text (``wordfreq``'s Zipf
+  frequency): WordNet lists many surnames and given names ("Chen", "Dubois", "Freya"), which
+  are rare as words, next to the everyday words a name pair must not be made of ("Irving
+  Place", "Grant Park").
 
 :mod:`.redact_names` re-exports them.
 """
@@ -85,3 +89,21 @@ def allow_list_pattern(allow_list: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(
         r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.IGNORECASE
     )
+
+
+#: The Zipf frequency (``wordfreq``: log10 of a word's occurrences per billion words; 4 is ten
+#: per million) from which a word is everyday English: "place" 5.7, "park" 5.2, "garden" 4.8,
+#: "rose" 4.8; given names and surnames are mostly rarer ("chen" 4.0, "dubois" 3.2, "freya"
+#: 2.9, "osei" 2.1), the commonest US ones not ("john" 5.4, "kelly" 4.4).
+EVERYDAY_ZIPF = 4.0
+
+
+@lru_cache(maxsize=65536)
+def everyday_word(word: str) -> bool:
+    """Whether ``word`` (any case) is at least :data:`EVERYDAY_ZIPF` frequent in English text
+    (``wordfreq``'s lists; without them every word counts as everyday)."""
+    try:
+        from wordfreq import zipf_frequency
+    except ModuleNotFoundError:
+        return True
+    return bool(zipf_frequency(word.lower(), "en") >= EVERYDAY_ZIPF)
