@@ -78,7 +78,8 @@ def main() -> None:
     # the same sources as the bundled sample, with paths relative to the data folder
     config_text = (ROOT / "data" / "sample" / "silobridge.sample.toml").read_text()
     taxonomy = (ROOT / "data" / "taxonomy.yaml").as_posix()
-    config_text = config_text.replace('taxonomy = "../taxonomy.yaml"', f'taxonomy = "{taxonomy}"')
+    for old in ('taxonomy = "../taxonomy.yaml"', 'path = "../taxonomy.yaml"'):  # both layouts
+        config_text = config_text.replace(old, old.replace("../taxonomy.yaml", taxonomy))
     (data / "silobridge.sample.toml").write_text(config_text)
 
     from silobridge.config import load_config

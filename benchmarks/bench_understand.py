@@ -58,7 +58,8 @@ def generate(out: Path, items: int, seed: int) -> Path:
         )  # fmt: skip
     config = (ROOT / "data" / "sample" / "silobridge.sample.toml").read_text()
     taxonomy = (ROOT / "data" / "taxonomy.yaml").as_posix()
-    config = config.replace('taxonomy = "../taxonomy.yaml"', f'taxonomy = "{taxonomy}"')
+    for old in ('taxonomy = "../taxonomy.yaml"', 'path = "../taxonomy.yaml"'):  # both layouts
+        config = config.replace(old, old.replace("../taxonomy.yaml", taxonomy))
     (data / "silobridge.sample.toml").write_text(config)
     return data
 
