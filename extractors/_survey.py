@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .base import Part, Record, Rejected
-from .files import CsvRow, clip_raw, iter_csv_rows
+from .csv_rows import CsvRow, iter_csv_rows
+from .files import clip_raw
 from .text import clean_text
 from .values import parse_timestamp
 

@@ -58,17 +58,15 @@ from ..errors import ConfigError
 from ._mapping import BAD_INPUT, FieldMapping, Lookup, is_flat, reject_reason
 from ._mapping import MAPPING_KEYS as MAPPING_KEYS  # re-exported
 from .base import Record, Rejected, Skipped
+from .csv_rows import CsvRow, iter_csv_rows, read_row_at
 from .files import (
     BadFile,
-    CsvRow,
     clip_raw,
     guard_file,
     guard_record,
-    iter_csv_rows,
     iter_json_records,
     iter_jsonl,
     json_raw,
-    read_row_at,
     read_text,
     undecodable_reason,
 )

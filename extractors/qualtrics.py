@@ -67,15 +67,8 @@ from ._survey import (
     survey_timestamp,
 )
 from .base import Record, Rejected, Skipped
-from .files import (
-    BadFile,
-    clip_raw,
-    guard_file,
-    guard_record,
-    head_lines,
-    read_text,
-    undecodable_reason,
-)
+from .csv_rows import head_lines
+from .files import BadFile, clip_raw, guard_file, guard_record, read_text, undecodable_reason
 from .registry import connector
 from .text import clean_text
 from .values import as_id, check_zone

@@ -53,16 +53,15 @@ from typing import Any
 
 from ..errors import ConnectorError
 from .base import Part, Record, Rejected, Skipped
+from .csv_rows import CsvRow, iter_csv_rows
 from .files import (
     BadFile,
     BrokenOff,
-    CsvRow,
     LimitError,
     clip_raw,
     failure_text,
     guard_file,
     guard_record,
-    iter_csv_rows,
     iter_json_records,
     iter_jsonl,
     json_raw,

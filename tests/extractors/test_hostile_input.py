@@ -36,7 +36,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from silobridge.extractors import files
 from silobridge.extractors.base import Rejected
-from silobridge.extractors.files import BrokenOff, CsvRow, Limits, iter_csv_rows, iter_json_records
+from silobridge.extractors.csv_rows import CsvRow, iter_csv_rows
+from silobridge.extractors.files import BrokenOff, Limits, iter_json_records
 from silobridge.pipeline.ingest import run_ingest
 
 from ..conftest import make_source
