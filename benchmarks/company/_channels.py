@@ -211,35 +211,12 @@ def write_slack(company: Company, relays: list[Planned], n_noise: int) -> None:
 def write_surveymonkey(company: Company, items: list[Planned], n_noise: int) -> None:
     """``surveys/product_survey.csv``: SurveyMonkey's two-header-row CSV export."""
     rng = company.rng("surveymonkey")
+    # the first header row names the questions, the second the answer kinds under them
+    fixed = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
+             "Email Address", "First Name", "Last Name", "Custom Data 1"]  # fmt: skip
     rows = [
-        [
-            "Respondent ID",
-            "Collector ID",
-            "Start Date",
-            "End Date",
-            "IP Address",
-            "Email Address",
-            "First Name",
-            "Last Name",
-            "Custom Data 1",
-            SM_NPS,
-            SM_IMPROVE,
-            SM_ELSE,
-        ],
-        [
-            "Respondent ID",
-            "Collector ID",
-            "Start Date",
-            "End Date",
-            "IP Address",
-            "Email Address",
-            "First Name",
-            "Last Name",
-            "Custom Data 1",
-            "Response",
-            "Open-Ended Response",
-            "Open-Ended Response",
-        ],
+        [*fixed, SM_NPS, SM_IMPROVE, SM_ELSE],
+        [*fixed, "Response", "Open-Ended Response", "Open-Ended Response"],
     ]
     planned: list[Planned | None] = [*items, *([None] * n_noise)]
     noise_when = {k: _when(rng, [1.0] * WEEKS) for k in range(len(items), len(planned))}
