@@ -587,8 +587,9 @@ _NOT_PERSON_ENTS = frozenset(
 def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
     """Two proper nouns alone on their run, a given name then a surname of the census lists
     (:func:`.redact_words.census_names`), or one of them there and the other in no English
-    dictionary (:func:`.redact_evidence.census_name` ``one_side``), at least one in no English
-    dictionary, neither a verb, adjective or adverb, nor possessive, nor both tagged as an
+    dictionary (:func:`.redact_evidence.census_name` ``one_side``), not both everyday English
+    words (:func:`.redact_evidence.common_word`), neither a verb, adjective or adverb, nor
+    possessive, nor both tagged as an
     organisation, place or product: "Intro email sent to Ana Yamamoto.", "Met Aarav Nakamura at
     the booth." when the NER misses the name."""
     if not census_names()[0]:
