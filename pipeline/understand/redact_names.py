@@ -589,9 +589,8 @@ def census_pairs(doc: Any, lexicon: Mapping[str, str]) -> list[tuple[Any, Any]]:
     (:func:`.redact_words.census_names`), or one of them there and the other in no English
     dictionary (:func:`.redact_evidence.census_name` ``one_side``), not both everyday English
     words (:func:`.redact_evidence.common_word`), neither a verb, adjective or adverb, nor
-    possessive, nor both tagged as an
-    organisation, place or product: "Intro email sent to Ana Yamamoto.", "Met Aarav Nakamura at
-    the booth." when the NER misses the name."""
+    possessive, nor both tagged as an organisation, place or product: "Intro email sent to Ana
+    Yamamoto.", "Met Aarav Nakamura at the booth." when the NER misses the name."""
     if not census_names()[0]:
         return []
     out = []
