@@ -84,6 +84,8 @@ class StoreWriter:
         existing = (
             DeltaTable(path)
             .to_pyarrow_table(filters=[("source_name", "in", sources)])
+            # a store an older silobridge made has the columns added since at the end
+            .select(table_schema.names)
             .cast(table_schema)
         )
         new_keys = _keys(rows, name)
@@ -150,6 +152,8 @@ class StoreWriter:
         existing = (
             DeltaTable(path)
             .to_pyarrow_table(filters=[("source_name", "in", sources)])
+            # a store an older silobridge made has the columns added since at the end
+            .select(table_schema.names)
             .cast(table_schema)
         )
         gone = pc.is_in(existing.column("item_id"), value_set=pa.array(ids, pa.string()))

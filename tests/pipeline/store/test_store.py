@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import silobridge
 from deltalake import DeltaTable
 from silobridge.errors import StoreError, StoreLockedError
 from silobridge.pipeline.ingest import run_ingest
-from silobridge.pipeline.store import Store
+from silobridge.pipeline.store import Store, schema
 
 from ...conftest import make_source
 
@@ -133,3 +134,20 @@ def test_store_tables_filter_after_updates_in_pyarrow_and_duckdb(tmp_path: Path,
     assert items.to_table(filter=pc.field("source_name") == "feedback").num_rows == 3000
     query = "select count(*) from items where text like '%(edited)' and source_name = 'feedback'"
     assert duckdb.sql(query).fetchall() == [(3000,)]
+
+
+def test_a_store_an_older_silobridge_made_takes_new_columns_and_new_rows(store_path: Path):
+    """A column added since a store was made lands at the end of its Delta table, not where
+    the schema has it: rewriting rows there still works, and reads give the schema's order."""
+    Store.open(store_path, create=True)
+    older = pa.schema([f for f in schema.ITEMS if f.name != "account"])  # as it once was
+    path = store_path / "items"
+    shutil.rmtree(path)
+    DeltaTable.create(str(path), older, partition_by=["source_name"], name="items")
+    export = _jsonl(store_path.parent / "a.jsonl", _rows(3))
+    run_ingest(store_path, [_source(export)])
+    export.write_text("".join(json.dumps(r) + "\n" for r in _rows(4, suffix=" (edited)")))
+    run_ingest(store_path, [_source(export)])  # rewrites the stored rows of the same items
+    items = Store.open(store_path).items(columns=["native_id", "text", "account"])
+    assert sorted(items["text"]) == [f"Feedback number {i} (edited)" for i in range(4)]
+    assert DeltaTable(str(path)).schema().fields[-1].name == "account"
