@@ -257,3 +257,51 @@ def assign(X: np.ndarray, centers: np.ndarray, radius: np.ndarray) -> tuple[np.n
     best = sim.argmax(axis=1)
     best_sim = sim[np.arange(len(X)), best].astype(np.float64)
     return np.where(best_sim >= np.asarray(radius)[best], best, -1), best_sim
+
+
+def group_themes(
+    centers: np.ndarray,
+    sizes: np.ndarray,
+    *,
+    groups: tuple[int, int] = (10, 30),
+) -> np.ndarray:
+    """The group of each theme: themes whose centroids are close, in as many groups as the
+    data separates best within ``groups`` (a number a person scans).
+
+    Centroids are centred on the units' mean (what every theme shares says nothing about how
+    they differ) and joined by average-linkage agglomerative clustering on cosine distance;
+    the cut is the number of groups, between ``min(groups[0], max(2, n // 6))`` and
+    ``min(groups[1], n // 2)`` for ``n`` themes (a group holds two to six themes on average
+    where the range allows), with the best silhouette (ties: fewer groups). Fewer than four
+    themes are a group each. Deterministic; groups are numbered by units, largest first.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    n = len(centers)
+    if n < 4:
+        return np.arange(n, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.float64)
+    C = normalize(centers)
+    mean = (sizes[:, None] * C).sum(axis=0) / max(sizes.sum(), 1.0)
+    Z = normalize(C - mean)
+    tree = linkage(Z.astype(np.float64), method="average", metric="cosine")
+    hi = min(groups[1], n // 2)
+    lo = min(groups[0], max(2, n // 6), hi)
+    best, best_score = None, -np.inf
+    for k in range(max(lo, 2), hi + 1):
+        labels = fcluster(tree, t=k, criterion="maxclust")
+        if len(set(labels.tolist())) < 2:
+            continue
+        score = float(silhouette_score(Z, labels, metric="cosine"))
+        if score > best_score + 1e-9:
+            best, best_score = labels, score
+    if best is None:
+        best = np.ones(n, dtype=np.int64)
+    # number by units, largest first (ties: the group of the lower theme index)
+    ids = sorted(set(best.tolist()))
+    weight = {g: sizes[best == g].sum() for g in ids}
+    first = {g: int(np.flatnonzero(best == g)[0]) for g in ids}
+    order = sorted(ids, key=lambda g: (-weight[g], first[g]))
+    rank = {g: i for i, g in enumerate(order)}
+    return np.array([rank[g] for g in best.tolist()], dtype=np.int64)

@@ -74,7 +74,7 @@ def themes_list(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the discovered themes, largest first (with a sub-command: curate them)."""
+    """List the discovered themes in their groups, largest first (or curate them)."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"config": config, "store": store}
         return

@@ -28,12 +28,24 @@ from .store.store import Store, StoreWriter, new_run_id
 
 
 def list_themes(store: Store | str | Path, *, all_themes: bool = False) -> pd.DataFrame:
-    """The registry's themes, largest first (only active ones unless ``all_themes``)."""
+    """The registry's themes in their groups (``group_id``, ``group_label``, ``group_size``),
+    largest group first and largest theme first within it (only active themes unless
+    ``all_themes``; a theme without a group, as an older store's, is its own)."""
     store = store if isinstance(store, Store) else Store.open(store)
     themes = store.read("themes").to_pandas().drop(columns=["centroid"])
     if not all_themes:
         themes = themes[themes["status"] == ACTIVE]
-    return themes.sort_values(["size", "theme_id"], ascending=[False, True]).reset_index(drop=True)
+    groups = store.read("theme_groups", columns=["group_id", "label", "size"]).to_pandas()
+    themes = themes.merge(
+        groups.rename(columns={"label": "group_label", "size": "group_size"}),
+        on="group_id",
+        how="left",
+    )
+    themes["group_label"] = themes["group_label"].fillna("")
+    themes["group_size"] = themes["group_size"].fillna(themes["size"]).astype(int)
+    return themes.sort_values(
+        ["group_size", "group_id", "size", "theme_id"], ascending=[False, True, False, True]
+    ).reset_index(drop=True)
 
 
 def _curate(store: Store | str | Path, action: str, change: Any, **details: Any) -> dict[str, Any]:

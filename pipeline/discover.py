@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +37,20 @@ import pyarrow as pa
 from scipy.optimize import linear_sum_assignment
 
 from .._version import __version__
-from ..classifiers.cluster import ThemeClusterer, assign, normalize, theme_radius
-from ..classifiers.keyphrases import ctfidf_terms, distinct_labels, noun_phrases, representatives
+from ..classifiers.cluster import ThemeClusterer, assign, group_themes, normalize, theme_radius
+from ..classifiers.keyphrases import (
+    ctfidf_terms,
+    distinct_labels,
+    label_candidates,
+    misspelt_words,
+    noun_phrases,
+    representatives,
+    short_text,
+    surface_form,
+    word_forms,
+)
 from .nlp import load_pipeline
-from .store.schema import DISCOVERED, THEME_EVENTS, THEMES
+from .store.schema import DISCOVERED, THEME_EVENTS, THEME_GROUPS, THEMES
 from .store.store import Store, StoreWriter, new_run_id
 from .voice import DEFAULT_VOICES, customer_voice
 
@@ -68,6 +78,8 @@ def describe(
     fixed: dict[int, str] | None = None,
     n_representatives: int = 5,
     stop_words: Sequence[str] = (),
+    accounts: Sequence[str] = (),
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> Themes:
     """Label, top terms and representatives of each cluster ``>= 0`` of ``labels``.
 
@@ -77,12 +89,19 @@ def describe(
         fixed: Labels people gave (renamed themes): kept as they are, and no other theme
             takes them.
         stop_words: More words no term starts or ends with (the company's own name).
+        accounts: Account names no label may name.
+        embed: The model the ``vectors`` come from (texts to unit vectors): a cluster's label
+            is then the candidate (of its :data:`LABEL_CANDIDATES` best by c-TF-IDF) whose
+            embedding is closest to the cluster's centroid (as KeyBERT does for a document).
     """
-    scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words)
+    scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words, max_words=4)
     sizes = Counter(int(c) for c in labels if c >= 0)
     phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
     nps = noun_phrases(phrases, load_pipeline())
-    names = distinct_labels(scored, sizes, nps, keep=keep, fixed=fixed)
+    forms = word_forms(texts)
+    words = sorted({w for terms in scored.values() for t, _ in terms for w in t.split()})
+    avoid = sorted({" ".join(a.lower().split()) for a in accounts if isinstance(a, str)} - {""})
+    misspelt = misspelt_words(words, forms)
     reps = {}
     texts = list(texts)
     for c in scored:
@@ -91,11 +110,60 @@ def describe(
             vectors[members], [texts[i] for i in members], centers[c], k=n_representatives
         )
         reps[c] = [int(members[i]) for i in picked]
+    scores = (
+        centroid_scores(scored, nps, centers, embed, exclude=misspelt, avoid=avoid)
+        if embed is not None
+        else None
+    )
+    names = distinct_labels(
+        scored,
+        sizes,
+        nps,
+        keep=keep,
+        fixed=fixed,
+        exclude=misspelt,
+        avoid=avoid,
+        fallback={c: short_text(texts[r[0]], misspelt) for c, r in reps.items() if r},
+        scores=scores,
+    )
+    fixed = fixed or {}
+    names = {c: v if c in fixed else surface_form(v, forms) for c, v in names.items()}
     return Themes(
         labels=names,
         terms={c: [t for t, _ in scored[c][:10]] for c in scored},
         representatives=reps,
     )
+
+
+#: How many of a cluster's best candidates (by c-TF-IDF) are embedded to choose its label.
+LABEL_CANDIDATES = 8
+
+
+def centroid_scores(
+    scored: dict[int, list[tuple[str, float]]],
+    nps: set[str],
+    centers: np.ndarray,
+    embed: Callable[[list[str]], np.ndarray],
+    *,
+    exclude: dict[str, str],
+    avoid: Sequence[str],
+) -> dict[int, dict[str, float]]:
+    """The cosine similarity of each cluster's best label candidates to its centroid.
+
+    Measured on every labelled clustering set (``benchmarks/label_quality.py``) against
+    centred vectors (the units' mean taken out of both) and against a contrast with the
+    nearest other centroid: the plain similarity named the sets' classes best."""
+    candidates = {
+        c: label_candidates(terms, nps, exclude=exclude, avoid=avoid)[:LABEL_CANDIDATES]
+        for c, terms in scored.items()
+    }
+    phrases = sorted({t for ts in candidates.values() for t in ts})
+    if not phrases:
+        return {}
+    vectors = dict(zip(phrases, normalize(np.asarray(embed(phrases))), strict=True))
+    return {
+        c: {t: float(vectors[t] @ centers[c]) for t in ts} for c, ts in candidates.items() if ts
+    }
 
 
 def match_centroids(
@@ -124,6 +192,7 @@ class DiscoverResult:
     stats: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
+    groups: pd.DataFrame = field(default_factory=lambda: THEME_GROUPS.empty_table().to_pandas())
 
 
 class DiscoverStage:
@@ -139,6 +208,9 @@ class DiscoverStage:
             customer says them).
         voices: The voices discovery looks at (``[voice] count``, :func:`.voice.customer_voice`).
         min_substance: The least substance a unit needs (``None``: the substance model's).
+        embedder: The model the units' vectors come from (:class:`~.embed.Embedder`): labels
+            are then chosen by their similarity to the theme's centroid (:func:`describe`);
+            ``None``, or another model than the units', labels by c-TF-IDF alone.
     """
 
     def __init__(
@@ -151,7 +223,9 @@ class DiscoverStage:
         stop_words: Sequence[str] = (),
         voices: Sequence[str] = DEFAULT_VOICES,
         min_substance: float | None = None,
+        embedder: Any | None = None,
     ):
+        self.embedder = embedder
         self.voices = tuple(voices)
         self.min_substance = min_substance
         self.min_size = min_size
@@ -175,17 +249,20 @@ class DiscoverStage:
         rebuild: bool = False,
         run_id: str = "",
         model_id: str = "",
+        groups: pd.DataFrame | None = None,
     ) -> DiscoverResult:
         """Assign ``units`` (with their ``vectors``) to themes, updating the ``registry``.
 
         Args:
-            units: Candidate units: ``unit_id``, ``item_id``, ``source_name``, ``text``.
+            units: Candidate units: ``unit_id``, ``item_id``, ``source_name``, ``text``, and
+                optionally ``account`` (no label names one).
             vectors: Their embeddings.
             registry: The stored ``themes`` table (may be empty).
             previous: The stored ``discovered`` table: each unit's theme so far.
             rebuild: Cluster every unit again instead of adding to the themes.
             run_id: This run's id (recorded on new and updated themes).
             model_id: The embedding model (a change forces a rebuild).
+            groups: The stored ``theme_groups`` table (may be empty or ``None``).
         """
         # the clustering depends on the order of its input; the result must not (a store's file
         # layout, a shuffled DataFrame): units are taken in unit id order
@@ -195,7 +272,7 @@ class DiscoverStage:
             units = units.iloc[order].reset_index(drop=True)
             vectors = np.asarray(vectors)[order]
         X = normalize(vectors) if len(units) else np.empty((0, 384), np.float32)
-        plan = _Plan(self, registry.copy(), run_id, model_id)
+        plan = _Plan(self, registry.copy(), run_id, model_id, groups)
         active = plan.registry[plan.registry["status"] == ACTIVE]
         stale_model = bool(len(active)) and set(active["model_id"]) != {model_id}
         mode = "rebuild" if rebuild or not len(active) or stale_model else "incremental"
@@ -209,9 +286,23 @@ class DiscoverStage:
 class _Plan:
     """One run's changes to the registry (internal to :class:`DiscoverStage`)."""
 
-    def __init__(self, stage: DiscoverStage, registry: pd.DataFrame, run_id: str, model_id: str):
+    def __init__(
+        self,
+        stage: DiscoverStage,
+        registry: pd.DataFrame,
+        run_id: str,
+        model_id: str,
+        groups: pd.DataFrame | None = None,
+    ):
         self.stage = stage
         self.registry = registry.reset_index(drop=True)
+        if "group_id" not in self.registry:
+            self.registry["group_id"] = None
+        self.groups = (
+            groups.reset_index(drop=True)
+            if groups is not None
+            else THEME_GROUPS.empty_table().to_pandas()
+        )
         self.run_id = run_id
         self.model_id = model_id
         self.events: list[dict[str, Any]] = []
@@ -431,8 +522,116 @@ class _Plan:
         stats = self._stats(
             assignments, n_units=len(units), n_themes=len(ids), mode=mode, stale_model=stale_model
         )
+        self._group(units, labels, centers, ids, themes)
+        stats["groups"] = int((self.groups["status"] == ACTIVE).sum())
         events = pd.DataFrame(self.events, columns=["event", "theme_id", "other_ids", "detail"])
-        return DiscoverResult(assignments, self.registry, events, stats)
+        return DiscoverResult(assignments, self.registry, events, stats, groups=self.groups)
+
+    def _group(
+        self,
+        units: pd.DataFrame,
+        labels: np.ndarray,
+        centers: np.ndarray,
+        ids: list[str],
+        themes: Themes,
+    ) -> None:
+        """Put the active themes in groups (:func:`~..classifiers.cluster.group_themes`); a
+        group keeps the id of the previous group it shares most units with (optimal one-to-one
+        matching, at least half of their union), so ids hold from night to night."""
+        sizes = np.bincount(labels[labels >= 0], minlength=len(ids)).astype(np.int64)
+        found = group_themes(centers, sizes) if len(ids) else np.empty(0, np.int64)
+        n_groups = int(found.max()) + 1 if len(found) else 0
+        groups = self.groups
+        old_active = groups.loc[groups["status"] == ACTIVE, "group_id"].tolist()
+        old_group = dict(zip(self.registry["theme_id"], self.registry["group_id"], strict=True))
+        shared = np.zeros((n_groups, len(old_active)))
+        old_size = np.zeros(len(old_active))
+        for i, theme_id in enumerate(ids):
+            g = old_group.get(theme_id)
+            if g in old_active:
+                j = old_active.index(g)
+                shared[found[i], j] += sizes[i]
+                old_size[j] += sizes[i]
+        new_size = np.array([sizes[found == k].sum() for k in range(n_groups)], dtype=float)
+        match: dict[int, str] = {}
+        if n_groups and old_active:
+            rows, cols = linear_sum_assignment(-shared)
+            for r, c in zip(rows, cols, strict=True):
+                union = new_size[r] + old_size[c] - shared[r, c]
+                if union > 0 and shared[r, c] / union >= 0.5:
+                    match[int(r)] = old_active[int(c)]
+        numbers = [int(g[1:]) for g in groups["group_id"] if g[1:].isdigit()]
+        next_number = max(numbers, default=0) + 1
+        group_ids = []
+        for k in range(n_groups):
+            if k not in match:
+                match[k] = f"G{next_number:04d}"
+                next_number += 1
+                self.event("group_created", match[k], detail=f"{int(new_size[k])} units")
+            group_ids.append(match[k])
+        for g in old_active:
+            if g not in group_ids:
+                self.event("group_retired", g, detail="its themes went to other groups")
+        for i, theme_id in enumerate(ids):
+            self._set(theme_id, group_id=group_ids[found[i]])
+        names, terms = self._describe_groups(units, labels, found, group_ids, themes)
+        rows = []
+        for k, g in enumerate(group_ids):
+            rows.append(
+                {
+                    "group_id": g,
+                    "label": names.get(k, g),
+                    "terms": terms.get(k, []),
+                    "themes": [ids[i] for i in np.flatnonzero(found == k)],
+                    "size": int(new_size[k]),
+                    "status": ACTIVE,
+                    "first_run_id": self.run_id,
+                    "last_run_id": self.run_id,
+                }
+            )
+        kept = groups[~groups["group_id"].isin(group_ids)].copy()
+        kept.loc[kept["status"] == ACTIVE, ["status", "last_run_id"]] = ["retired", self.run_id]
+        first = dict(zip(groups["group_id"], groups["first_run_id"], strict=True))
+        fresh = pd.DataFrame(rows, columns=THEME_GROUPS.names)
+        fresh["first_run_id"] = [first.get(g, self.run_id) for g in fresh["group_id"]]
+        self.groups = (
+            pd.concat([kept, fresh], ignore_index=True)
+            .sort_values("group_id", kind="stable")
+            .reset_index(drop=True)
+        )
+
+    def _describe_groups(
+        self,
+        units: pd.DataFrame,
+        labels: np.ndarray,
+        found: np.ndarray,
+        group_ids: list[str],
+        themes: Themes,
+    ) -> tuple[dict[int, str], dict[int, list[str]]]:
+        """Each group's label (distinct from the other groups' and from every theme's) and
+        top terms, from the texts of its units."""
+        if not len(group_ids):
+            return {}, {}
+        by_unit = np.where(labels >= 0, found[np.maximum(labels, 0)], -1)
+        texts = units["text"].tolist()
+        scored = ctfidf_terms(texts, by_unit, top=15, stop_words=self.stage.stop_words)
+        sizes = Counter(int(c) for c in by_unit if c >= 0)
+        phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
+        forms = word_forms(texts)
+        words = sorted({w for terms in scored.values() for t, _ in terms for w in t.split()})
+        accounts = units["account"].dropna().unique().tolist() if "account" in units else []
+        names = distinct_labels(
+            scored,
+            sizes,
+            noun_phrases(phrases, load_pipeline()),
+            exclude=misspelt_words(words, forms),
+            avoid=sorted({" ".join(str(a).lower().split()) for a in accounts} - {""}),
+            taken=list(themes.labels.values()),
+        )
+        return (
+            {c: surface_form(v, forms) for c, v in names.items()},
+            {c: [t for t, _ in scored[c][:10]] for c in scored},
+        )
 
     def _describe(
         self,
@@ -455,7 +654,17 @@ class _Plan:
             keep={index[t]: lab for t, lab in zip(auto["theme_id"], auto["label"], strict=True)},
             fixed={index[t]: lab for t, lab in zip(user["theme_id"], user["label"], strict=True)},
             stop_words=self.stage.stop_words,
+            accounts=units["account"].dropna().unique().tolist() if "account" in units else (),
+            embed=self._embed(),
         )
+
+    def _embed(self) -> Callable[[list[str]], np.ndarray] | None:
+        """The units' model, to embed label candidates: the stage's embedder when it is the
+        model the units' vectors come from."""
+        embedder = self.stage.embedder
+        if embedder is None or embedder.model_id != self.model_id:
+            return None
+        return embedder.encode
 
     def _stats(
         self,
@@ -522,7 +731,7 @@ def candidates(
     """The units theme discovery looks at, and why: the classify stage's unassigned units when
     a taxonomy labelled them, every unit otherwise; never the company's own turns in
     conversations (:func:`~.voice.customer_voice`)."""
-    columns = ["unit_id", "item_id", "source_name", "text", "embedding_key", "model_id"]
+    columns = ["unit_id", "item_id", "source_name", "account", "text", "embedding_key", "model_id"]
     voice = ["role", "channel", "voice", "substance", "function"]
     units = store.units(columns=[*columns, *voice])
     counted = customer_voice(units, voices=voices, min_substance=min_substance)
@@ -558,6 +767,7 @@ def run_discover(
         units, scope = candidates(store, voices=stage.voices, min_substance=stage.min_substance)
         vectors = store.vectors(units) if len(units) else np.empty((0, 384), np.float32)
         registry = store.read("themes").to_pandas()
+        groups = store.read("theme_groups").to_pandas()
         previous = store.read("discovered", columns=["unit_id", "theme_id"]).to_pandas()
         model_ids = sorted(set(units["model_id"])) if len(units) else []
         read_s = time.perf_counter() - t0
@@ -570,6 +780,7 @@ def run_discover(
             rebuild=rebuild,
             run_id=run_id,
             model_id=",".join(model_ids),
+            groups=groups,
         )
         result.timings.update(read=read_s, discover=time.perf_counter() - t0)
         result.stats["scope"] = scope
@@ -581,6 +792,12 @@ def run_discover(
         )
         writer.replace_all(
             "themes", pa.Table.from_pandas(result.themes[THEMES.names], preserve_index=False)
+        )
+        writer.replace_all(
+            "theme_groups",
+            pa.Table.from_pandas(result.groups[THEME_GROUPS.names], preserve_index=False).cast(
+                THEME_GROUPS
+            ),
         )
         append_events(writer, result.events, at=now)
         writer.vacuum(retention_days)

@@ -236,7 +236,12 @@ def evaluate_cluster(
     embed_s = time.perf_counter() - t0
     units = _eval_units(texts)
     found, seconds, first = _discover_runs(
-        units, X, stage or DiscoverStage(), seed=seed, runs=runs, model_id=embedder.model_id
+        units,
+        X,
+        _seeded_stage(stage or DiscoverStage(), seed, embedder),
+        seed=seed,
+        runs=runs,
+        model_id=embedder.model_id,
     )
     predicted = found[0]
     scores = _cluster_scores(labels, found)
@@ -270,13 +275,15 @@ def _eval_units(texts: Sequence[str]) -> pd.DataFrame:
     )
 
 
-def _seeded_stage(base: DiscoverStage, seed: int) -> DiscoverStage:
-    """A copy of ``base`` whose clustering uses ``seed``."""
+def _seeded_stage(base: DiscoverStage, seed: int, embedder: Any = None) -> DiscoverStage:
+    """A copy of ``base`` whose clustering uses ``seed`` (and that labels with ``embedder``
+    when ``base`` has none)."""
     return DiscoverStage(
         min_size=base.min_size,
         match_threshold=base.match_threshold,
         seed=seed,
         stop_words=base.stop_words,
+        embedder=base.embedder if base.embedder is not None else embedder,
         clusterer=clone(base.clusterer).set_params(random_state=seed)
         if base.clusterer is not None
         else None,

@@ -116,7 +116,9 @@ def discover_stage(cfg: Config | None, *, taxonomy: Taxonomy | None = None) -> D
         taxonomy = load_taxonomy(cfg.taxonomy)
     company = taxonomy.company if taxonomy is not None else ()
     voice = _voice(cfg)
-    return DiscoverStage(**(cfg.discover if cfg else {}), stop_words=company, **voice)
+    return DiscoverStage(
+        **(cfg.discover if cfg else {}), stop_words=company, embedder=embedder(cfg), **voice
+    )
 
 
 def _voice(cfg: Config | None) -> dict[str, Any]:

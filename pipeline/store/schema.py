@@ -199,6 +199,22 @@ THEMES = pa.schema(
         pa.field("model_id", pa.string(), nullable=False),
         pa.field("first_run_id", pa.string(), nullable=False),
         pa.field("last_run_id", pa.string(), nullable=False),
+        pa.field("group_id", pa.string()),
+    ]
+)
+
+# The groups of discovered themes (the upper of their two levels): every group ever, never
+# deleted, so an id is never reused.
+THEME_GROUPS = pa.schema(
+    [
+        pa.field("group_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("terms", pa.list_(pa.string())),
+        pa.field("themes", pa.list_(pa.string())),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("first_run_id", pa.string(), nullable=False),
+        pa.field("last_run_id", pa.string(), nullable=False),
     ]
 )
 
@@ -223,6 +239,7 @@ TABLES: dict[str, pa.Schema] = {
     "classified": CLASSIFIED,
     "discovered": DISCOVERED,
     "themes": THEMES,
+    "theme_groups": THEME_GROUPS,
     "theme_events": THEME_EVENTS,
 }
 
@@ -238,9 +255,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "classified": ("source_name", "unit_id"),
     "discovered": ("source_name", "unit_id"),
     "themes": ("theme_id",),
+    "theme_groups": ("group_id",),
     "theme_events": ("run_id", "event", "theme_id"),
 }
 
 PARTITIONS: dict[str, list[str]] = {
-    name: [] if name in ("themes", "theme_events") else ["source_name"] for name in TABLES
+    name: [] if name in ("themes", "theme_groups", "theme_events") else ["source_name"]
+    for name in TABLES
 }

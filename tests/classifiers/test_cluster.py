@@ -9,7 +9,11 @@ from silobridge.classifiers.keyphrases import (
     candidate_terms,
     ctfidf_terms,
     distinct_labels,
+    misspelt_words,
+    names_account,
     representatives,
+    surface_form,
+    word_forms,
 )
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -95,6 +99,38 @@ def test_distinct_labels_never_repeat_a_label():
     names = distinct_labels({0: same, 1: same, 2: same}, {0: 10, 1: 5, 2: 1})
     assert names[0] == "csv export"
     assert len(set(names.values())) == 3
+
+
+def test_misspellings_are_found_by_the_texts_and_the_language_not_a_list():
+    texts = (
+        ["Not sure who to ask about this export."] * 6
+        + ["Not sure who to ask abot this export.", "not sure who to ask abotu this."]
+        + ["The message was lost.", "Your message came late.", "One messgae only."]
+        + ["We moved off Metricly last year.", "Metricly is cheaper.", "Metric exports work."]
+        + ["The SAML setup is the same as before.", "Same SAML error, same page."]
+    )
+    forms = word_forms(texts)
+    words = ["abot", "abotu", "messgae", "metricly", "saml", "export", "message"]
+    found = misspelt_words(words, forms)
+    assert found == {"abot": "about", "abotu": "about", "messgae": "message"}
+    # a brand and an acronym are written with capitals: never "corrected"
+    assert surface_form("saml setup", forms) == "SAML setup"
+    assert surface_form("metricly", forms) == "Metricly"
+
+
+def test_labels_never_name_an_account_repeat_a_plural_or_hold_a_misspelling():
+    terms = {
+        0: [("acme logistics", 3.0), ("acme", 2.5), ("csv exports", 2.0), ("export", 1.0)],
+        1: [("csv export", 2.0), ("urgent getitng", 1.9), ("timeouts", 1.5)],
+    }
+    names = distinct_labels(
+        terms, {0: 10, 1: 5}, exclude={"getitng": "getting"}, avoid=["acme logistics"]
+    )
+    assert names == {0: "csv exports", 1: "timeouts"}
+    assert names_account("maplewood", ["maplewood homes"])
+    assert not names_account("home page", ["maplewood homes"])
+    # contractions never open or close a term
+    assert "who'd" not in " ".join(candidate_terms("People who'd be using it daily."))
 
 
 def test_representatives_are_central_and_not_duplicates():

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from silobridge.classifiers.cluster import group_themes
 from silobridge.errors import ConfigError
 from silobridge.pipeline.curate import list_themes, merge_themes, promote_theme, rename_theme
 from silobridge.pipeline.discover import DiscoverStage, match_centroids, run_discover
@@ -60,7 +61,12 @@ def test_first_run_names_themes_with_distinct_labels_and_representatives():
         any(w in lab for w in WORDS) for lab in themes["label"]
     )
     assert all(3 <= len(r) <= 5 for r in themes["representatives"])
-    assert set(result.events["event"]) == {"created"}
+    assert set(result.events["event"]) == {"created", "group_created"}
+    # two levels: every theme in a group, groups labelled apart from each other and the themes
+    groups = result.groups
+    assert set(themes["group_id"]) == set(groups["group_id"])
+    labels = [*themes["label"], *groups["label"]]
+    assert len({x.lower() for x in labels}) == len(labels)
 
 
 def test_nightly_run_with_5pct_new_units_keeps_every_old_units_theme():
@@ -81,9 +87,26 @@ def test_nightly_run_with_5pct_new_units_keeps_every_old_units_theme():
     kept = (ids(after).reindex(ids(before).index) == ids(before)).mean()
     assert kept == 1.0
     assert after.stats["new_themes"] == 0
+    # the groups keep their ids too
+    group_before = before.themes.set_index("theme_id")["group_id"]
+    group_after = after.themes.set_index("theme_id")["group_id"]
+    assert (group_after.reindex(group_before.index) == group_before).all()
+    assert set(after.groups["group_id"]) == set(before.groups["group_id"])
     # the new units join the themes of their old neighbours
     old_theme_of_truth = {t: ids(before)[f"u{np.flatnonzero(truth == t)[0]}"] for t in range(6)}
     assert [ids(after)[f"n{i}"] for i in range(18)] == [old_theme_of_truth[t] for t in truth_new]
+
+
+def test_themes_fall_into_the_groups_the_data_has():
+    rng = np.random.default_rng(3)
+    families = rng.normal(size=(4, 384))
+    centers = np.repeat(families, 3, axis=0) + 0.45 * rng.normal(size=(12, 384))
+    found = group_themes(centers, np.full(12, 20))
+    assert len(set(found.tolist())) == 4
+    for family in range(4):  # the three themes of a family share a group, no one else's
+        assert len(set(found[3 * family : 3 * family + 3].tolist())) == 1
+    many = group_themes(rng.normal(size=(90, 384)), np.full(90, 10))
+    assert 10 <= len(set(many.tolist())) <= 30
 
 
 def test_same_data_and_seed_give_identical_ids_and_labels():
