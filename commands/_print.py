@@ -126,10 +126,17 @@ def _print_discover(result: Any, *, limit: int = 15) -> None:
         f"({stats['scope']}), {stats['assigned']} in {stats['themes']} themes, "
         f"{stats['unassigned']} unassigned ({100 * stats['unassigned_share']:.1f}%). "
         f"New themes {stats['new_themes']}, merged {stats['merged']}, split {stats['split']}, "
-        f"retired {stats['retired']}."
+        f"retired {stats['retired']}; {stats.get('groups', 0)} groups."
     )
-    themes = result.themes[result.themes["status"] == "active"].sort_values(
-        ["size", "theme_id"], ascending=[False, True]
+    groups = result.groups[["group_id", "label", "size"]].rename(
+        columns={"label": "group_label", "size": "group_size"}
+    )
+    themes = (
+        result.themes[result.themes["status"] == "active"]
+        .merge(groups, on="group_id", how="left")
+        .sort_values(
+            ["group_size", "group_id", "size", "theme_id"], ascending=[False, True, False, True]
+        )
     )
     _print_themes(themes.head(limit))
     if len(themes) > limit:
@@ -137,11 +144,20 @@ def _print_discover(result: Any, *, limit: int = 15) -> None:
 
 
 def _print_themes(themes: Any, *, show_status: bool = False) -> None:
-    table = Table(title="Discovered themes", title_justify="left")
-    for col in ("id", "label", "units", "top terms") + (("status",) if show_status else ()):
+    table = Table(title="Discovered themes, in their groups", title_justify="left")
+    grouped = "group_id" in themes.columns and themes["group_id"].notna().any()
+    columns = (("group",) if grouped else ()) + ("id", "label", "units", "top terms")
+    for col in columns + (("status",) if show_status else ()):
         table.add_column(col, justify="right" if col == "units" else "left")
+    last_group = None
     for _, row in themes.iterrows():
         cells = [row["theme_id"], row["label"], str(row["size"]), ", ".join(row["terms"][:5])]
+        if grouped:
+            group = row["group_id"] if isinstance(row["group_id"], str) else ""
+            label = row.get("group_label", "") or ""
+            first = group != last_group
+            last_group = group
+            cells.insert(0, f"{group} {label}" if first and group else "")
         if show_status:
             status = row["status"]
             for key in ("merged_into", "promoted_to", "split_from"):
@@ -154,19 +170,26 @@ def _print_themes(themes: Any, *, show_status: bool = False) -> None:
 
 def _print_report(result: Any) -> None:
     s = result.summary
-    spots = result.tables["blind_spots"]
+    found = result.tables["findings"]
     names = dict(
         zip(result.tables["themes"]["theme"], result.tables["themes"]["name"], strict=True)
     )
+    groups = result.tables["groups"]
+    names.update(
+        {g: n for g, n in zip(groups["group"], groups["name"], strict=True) if g not in names}
+    )
+    changes = result.tables["changes"]
     out.print(
-        f"Report on {s['items']} items, {s['themes']} themes, weeks {s['period'][0]} to "
-        f"{s['period'][1]}: {s['blind_spots']} significant blind spots, {s['spikes']} spikes."
+        f"Report on {s['items']} items, {s['themes']} themes in {len(groups)} groups, weeks "
+        f"{s['period'][0]} to {s['period'][1]}: {s['findings']} findings (of "
+        f"{s['blind_spots']} significant tests), {s['spikes']} spikes, {len(changes)} changes."
     )
     for function in s["functions"]:
-        top = spots[(spots["function"] == function) & spots["significant"] & (spots["z"] > 0)]
+        top = found[found["function"] == function].sort_values("finding_rank")
         if len(top):
             heard = ", ".join(names.get(t, t) for t in top["theme"].head(3))
-            out.print(f"  {function} hears what the others miss: {heard}")
+            more = f" (+{len(top) - 3} more)" if len(top) > 3 else ""
+            out.print(f"  {function} hears what the others miss: {heard}{more}")
     html = result.path / "report.html"
     out.print(f"Report: {html}\nDigests: {result.path / 'digest'}/<function>.md; tables: "
               f"{result.path / 'tables'}")  # fmt: skip

@@ -54,6 +54,22 @@ def test_planted_blind_spot_is_in_its_functions_top_3(sample, theme, function):
     assert rank is not None and rank <= 3, rank
 
 
+def test_the_summary_is_a_few_findings_per_function_in_readable_groups(sample):
+    from eval_report_sample import findings_summary
+
+    _, report = sample
+    summary = findings_summary(report)
+    assert all(n <= 5 for n in summary["shown_per_function"].values())
+    assert 10 <= summary["groups_discovered"] <= 30, summary
+    html = Path(report.path / "report.html").read_text()
+    # a function with more findings than the summary shows offers the rest behind "n more"
+    more = {f: n - 5 for f, n in summary["findings_per_function"].items() if n > 5}
+    for n in more.values():
+        assert f"{n} more</summary>" in html
+    labels = [*report.tables["themes"]["name"], *report.tables["groups"]["name"]]
+    assert len({x.lower() for x in labels}) == len(labels)
+
+
 def test_planted_spike_is_flagged_in_its_week_and_flat_themes_are_not(sample):
     _, report = sample
     planted = TRUTH["spikes"][0]

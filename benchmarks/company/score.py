@@ -316,6 +316,7 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
         "false_significant": false_spots,
         "false_significant_total": sum(false_spots.values()),
         "false_significant_discovered": false_outside,
+        "findings": score_findings(tables, truth, holder),
     }
     result["spike"] = {
         "theme": sp["theme"],
@@ -348,6 +349,40 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
     return result
 
 
+def score_findings(tables: Path, truth: dict[str, Any], holder: dict[str, str]) -> dict[str, Any]:
+    """The report's findings (``tables/findings.csv``: one per group of themes, at the level
+    with the clearest signal): each planted blind spot's rank among its function's findings
+    (found when the finding is its theme or the group holding its theme), and the other
+    findings per function. Empty for a report without the table (an older silobridge)."""
+    import pandas as pd
+
+    if not (tables / "findings.csv").exists():
+        return {}
+    found = pd.read_csv(tables / "findings.csv")
+    themes = pd.read_csv(tables / "themes.csv")
+    group_of = dict(zip(themes["theme"], themes["group"], strict=True))
+    planted, matched = [], set()
+    for b in truth["blind_spots"]:
+        theme = holder[b["theme"]]
+        mine = found[found["function"].eq(b["function"])].sort_values("finding_rank")
+        hits = mine[mine["theme"].eq(theme) | mine["theme"].eq(group_of.get(theme, theme))]
+        rank = int(hits["finding_rank"].iloc[0]) if len(hits) else None
+        if len(hits):
+            matched.add((hits["theme"].iloc[0], b["function"]))
+        planted.append({"theme": b["theme"], "function": b["function"], "finding_rank": rank})
+    false = {
+        f: int(sum((t, f) not in matched for t in found.loc[found["function"].eq(f), "theme"]))
+        for f in truth["functions"]
+    }
+    return {
+        "planted": planted,
+        "false_per_function": false,
+        "false_total": sum(false.values()),
+        "false_max_per_function": max(false.values(), default=0),
+        "findings": len(found),
+    }
+
+
 COLUMNS = (
     ("texts", lambda r: r["texts"]),
     ("seed", lambda r: r["seed"]),
@@ -365,6 +400,25 @@ COLUMNS = (
         ),
     ),
     ("false blind", lambda r: r["blind_spots"]["false_significant_total"]),
+    (
+        "finding ranks",
+        lambda r: (
+            "/".join(
+                str(b["finding_rank"] or "-")
+                for b in r["blind_spots"].get("findings", {}).get("planted", [])
+            )
+            or "n/a"
+        ),
+    ),
+    (
+        "false findings (max/fn)",
+        lambda r: (
+            f"{r['blind_spots']['findings']['false_total']} "
+            f"({r['blind_spots']['findings']['false_max_per_function']})"
+            if r["blind_spots"].get("findings")
+            else "n/a"
+        ),
+    ),
     ("spike", lambda r: "yes" if r["spike"]["found"] else "no"),
     (
         "PII found",

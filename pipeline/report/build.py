@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import poisson
+from scipy.stats import binomtest, poisson
 
 from ...classifiers.keyphrases import representatives
 from ...errors import ConfigError
@@ -57,7 +57,10 @@ from .safety import safe_account, safe_reference
 log = logging.getLogger(__name__)
 
 #: Tables every report writes (as Parquet, CSV and JSON), documented in docs/report.md.
-TABLES = ("themes", "matrix", "blind_spots", "pairwise", "trends", "spikes", "entities", "evidence")
+TABLES = ("themes", "groups", "matrix", "blind_spots", "findings", "pairwise", "changes", "trends",
+          "spikes", "entities", "evidence")  # fmt: skip
+#: Two-sided 95% normal quantile: the interval of every log-odds ratio.
+Z95 = 1.959964
 
 
 @dataclass
@@ -72,6 +75,13 @@ class ReportSettings:
     spike_min_items: int = 10
     new_weeks: int = 2
     quotes: int = 5
+    #: What one vote is in the blind-spot test: an ``item`` (a ticket, a call) or an
+    #: ``account`` (items without an account vote on their own).
+    vote: str = "item"
+    #: Findings per function in the summary and the digests (the rest behind "n more").
+    findings: int = 5
+    #: The recent window of "what changed" when there is no previous report (weeks).
+    change_weeks: int = 4
     min_arr: float | None = None
     #: What counts as customer voice (``[voice]``, :func:`~..voice.customer_voice`).
     voices: tuple[str, ...] = DEFAULT_VOICES
@@ -196,31 +206,65 @@ def facts(
 
 
 def theme_names(store: Store, taxonomy: Any | None) -> pd.DataFrame:
-    """``theme``, ``name``, ``kind``, ``parent``: taxonomy themes and active discovered ones."""
+    """``theme``, ``name``, ``kind``, ``parent``, ``group``, ``group_name``: taxonomy themes
+    (their group is their parent) and active discovered ones (their group from
+    ``theme_groups``)."""
     rows = []
     if taxonomy is not None:
         by_id = {t.id: t for t in taxonomy.themes}
         for t in taxonomy.leaves:
             parent = by_id[t.parent].name if t.parent else None
-            rows.append((t.id, t.name, "taxonomy", parent))
+            rows.append((t.id, t.name, "taxonomy", parent, t.parent or t.id, parent or t.name))
     registry = store.read("themes").to_pandas()
-    for theme_id, label, status in zip(
-        registry["theme_id"], registry["label"], registry["status"], strict=True
+    groups = store.read("theme_groups").to_pandas()
+    group_label = dict(zip(groups["group_id"], groups["label"], strict=True))
+    group_of = registry["group_id"] if "group_id" in registry else [None] * len(registry)
+    for theme_id, label, status, group in zip(
+        registry["theme_id"], registry["label"], registry["status"], group_of, strict=True
     ):
         if status == "active":
-            rows.append((theme_id, label, "discovered", "Discovered"))
-    return pd.DataFrame(rows, columns=["theme", "name", "kind", "parent"])
+            group = group if isinstance(group, str) else theme_id
+            rows.append((theme_id, label, "discovered", "Discovered", group,
+                         group_label.get(group, label)))  # fmt: skip
+    return pd.DataFrame(rows, columns=["theme", "name", "kind", "parent", "group", "group_name"])
 
 
 # --------------------------------------------------------------------------------- analyses
 
 
-def item_counts(f: pd.DataFrame, all_items: pd.Series) -> pd.DataFrame:
-    """Items per (theme, function), with the function's items (``all_items``) beside them."""
-    per = f.drop_duplicates(["theme", "function", "item_id"]).groupby(["theme", "function"])
+def item_counts(f: pd.DataFrame, all_items: pd.Series, by: str = "item_id") -> pd.DataFrame:
+    """Votes (``by``: items, or accounts) per (theme, function), with the function's votes
+    (``all_items``) beside them."""
+    per = f.drop_duplicates(["theme", "function", by]).groupby(["theme", "function"])
     counts = per.size().rename("items").reset_index()
     counts["function_items"] = counts["function"].map(all_items).fillna(0).astype(int)
     return counts
+
+
+def two_levels(
+    f: pd.DataFrame, units: pd.DataFrame, names: pd.DataFrame, settings: ReportSettings
+) -> pd.DataFrame:
+    """Votes per (theme, function) and per (group, function), ``level`` saying which, for the
+    blind-spot test: one vote per item, or per account (``settings.vote``; an item without an
+    account votes on its own). Groups of one theme are the theme: not counted twice."""
+    if settings.vote not in ("item", "account"):
+        raise ConfigError(f"report vote must be 'item' or 'account', not {settings.vote!r}")
+
+    def voters(frame: pd.DataFrame) -> pd.Series:
+        if settings.vote == "item":
+            return frame["item_id"]
+        return frame["account"].where(frame["account"].notna(), "item:" + frame["item_id"])
+
+    f = f.assign(voter=voters(f))
+    every = units.assign(voter=voters(units))
+    all_voters = every.drop_duplicates(["function", "voter"]).groupby("function").size()
+    leaves = item_counts(f, all_voters, by="voter").assign(level="theme")
+    group_of = dict(zip(names["theme"], names["group"], strict=True))
+    size = names["group"].value_counts()
+    grouped = f.assign(theme=f["theme"].map(group_of))
+    grouped = grouped[grouped["theme"].map(size).fillna(0) > 1]
+    groups = item_counts(grouped, all_voters, by="voter").assign(level="group")
+    return pd.concat([leaves, groups], ignore_index=True)
 
 
 def matrix(f: pd.DataFrame, all_items: pd.Series) -> pd.DataFrame:
@@ -280,11 +324,9 @@ def _p_two_sided(z: np.ndarray) -> np.ndarray:
     return np.array([math.erfc(abs(v) / math.sqrt(2)) for v in z])
 
 
-def blind_spots(
-    counts: pd.DataFrame, settings: ReportSettings, *, pairwise: bool = False
-) -> pd.DataFrame:
-    """The log-odds test of every theme in every function against the others (or, with
-    ``pairwise``, against each other function), ranked by z within each function."""
+def _contrasts(counts: pd.DataFrame, settings: ReportSettings, pairwise: bool) -> pd.DataFrame:
+    """The log-odds ratio and z of every theme of one level in every function, against the
+    other functions together (or each other function)."""
     table = counts.pivot_table(index="theme", columns="function", values="items", fill_value=0)
     functions = [c for c in table.columns if c != "Unknown"]
     total = table[functions].sum(axis=1).to_numpy(dtype=float)
@@ -302,9 +344,28 @@ def blind_spots(
             delta, z = log_odds(y_a, y_b, prior)
             for i, theme in enumerate(table.index):
                 rows.append((theme, f, name, int(y_a[i]), int(y_b[i]), delta[i], z[i]))
-    out = pd.DataFrame(
+    return pd.DataFrame(
         rows, columns=["theme", "function", "versus", "items", "items_versus", "log_odds", "z"]
     )
+
+
+def blind_spots(
+    counts: pd.DataFrame, settings: ReportSettings, *, pairwise: bool = False
+) -> pd.DataFrame:
+    """The log-odds test of every theme in every function against the others (or, with
+    ``pairwise``, against each other function), at each ``level`` of ``counts`` (themes and
+    their groups, tested apart, adjusted together), ranked within each function and level by
+    the effect a reader can count on (the interval's bound nearest zero)."""
+    if "level" not in counts:
+        counts = counts.assign(level="theme")
+    functions = sorted(set(counts["function"]) - {"Unknown"})
+    parts = [
+        _contrasts(part, settings, pairwise).assign(level=level)
+        for level, part in counts.groupby("level", sort=True)
+    ]
+    out = pd.concat(parts, ignore_index=True) if parts else _contrasts(counts, settings, pairwise)
+    if "level" not in out:
+        out["level"] = "theme"
     out["p_value"] = _p_two_sided(out["z"].to_numpy())
     out["p_adjusted"] = _bh(out["p_value"].to_numpy())
     totals = counts.drop_duplicates("function").set_index("function")["function_items"]
@@ -324,13 +385,58 @@ def blind_spots(
     out["direction"] = np.where(out["z"] > 0, "hears more", "hears less")
     supported = np.where(out["z"] > 0, out["items"], out["items_versus"]) >= settings.min_items
     out["significant"] = supported & (out["p_adjusted"] < settings.alpha)
+    # the interval of the log-odds ratio, and the effect a reader can count on: its bound
+    # nearest zero (how much more, or less, at least)
+    se = np.where(out["z"] != 0, out["log_odds"] / out["z"].where(out["z"] != 0, 1.0), np.inf)
+    out["ci_low"] = (out["log_odds"] - Z95 * se).round(4)
+    out["ci_high"] = (out["log_odds"] + Z95 * se).round(4)
+    out["effect"] = np.where(out["z"] > 0, out["ci_low"], -out["ci_high"]).clip(min=0).round(4)
     out["log_odds"] = out["log_odds"].round(4)
     out["z"] = out["z"].round(3)
     out = out[supported].sort_values(
-        ["function", "versus", "significant", "log_odds"], ascending=[True, True, False, False]
+        ["function", "versus", "level", "significant", "effect", "log_odds", "theme"],
+        ascending=[True, True, False, False, False, False, True],
     )
-    out["rank"] = out.groupby(["function", "versus"]).cumcount() + 1
+    out["rank"] = out.groupby(["function", "versus", "level"]).cumcount() + 1
     return out.reset_index(drop=True)
+
+
+def findings(spots: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """What each function hears that the others miss, one finding per group of themes: the
+    significant "hears more" rows of ``spots`` (:func:`blind_spots`, against the others), at
+    the level with the clearest signal: a group when its effect is at least that of its best
+    theme, else that theme (``themes``: :func:`theme_names`, with ``group``). Ranked by effect
+    within each function (``finding_rank``), with the group's significant themes beside it."""
+    columns = [*spots.columns, "group", "members", "finding_rank"]
+    mine = spots[spots["significant"] & (spots["z"] > 0) & (spots["versus"] == "others")]
+    if not len(mine):
+        return pd.DataFrame(columns=columns)
+    group_of = dict(zip(themes["theme"], themes["group"], strict=True))
+    size = themes["group"].value_counts().to_dict()
+    leaves = mine[mine["level"] == "theme"].assign(group=lambda d: d["theme"].map(group_of))
+    groups = mine[mine["level"] == "group"].assign(group=lambda d: d["theme"])
+    rows = []
+    for function in sorted(set(mine["function"])):
+        f_leaves = leaves[leaves["function"] == function]
+        f_groups = groups[groups["function"] == function].set_index("group")
+        for group, part in f_leaves.groupby("group", sort=True):
+            best = part.sort_values(["effect", "theme"], ascending=[False, True]).iloc[0]
+            members = part.sort_values("effect", ascending=False)["theme"].tolist()
+            if group in f_groups.index and size.get(group, 1) > 1:
+                g = f_groups.loc[group]
+                if g["effect"] >= best["effect"]:
+                    rows.append({**g.to_dict(), "theme": group, "group": group,
+                                 "members": members})  # fmt: skip
+                    continue
+            rows.append({**best.to_dict(), "members": members})
+        # a group significant though none of its themes is (many small signals)
+        for group, g in f_groups.iterrows():
+            if group not in set(f_leaves["group"]):
+                rows.append({**g.to_dict(), "theme": group, "group": group, "members": []})
+    out = pd.DataFrame(rows)
+    out = out.sort_values(["function", "effect", "theme"], ascending=[True, False, True])
+    out["finding_rank"] = out.groupby("function").cumcount() + 1
+    return out[columns].reset_index(drop=True)
 
 
 def trends(f: pd.DataFrame, settings: ReportSettings) -> pd.DataFrame:
@@ -459,8 +565,13 @@ def build_report(
     taxonomy: Any | None = None,
     accounts: pd.DataFrame | None = None,
     settings: ReportSettings | None = None,
+    previous: dict[str, pd.DataFrame] | None = None,
 ) -> Report:
-    """Compute every analysis of the report (nothing written: :func:`write_report`)."""
+    """Compute every analysis of the report (nothing written: :func:`write_report`).
+
+    Args:
+        previous: The previous report's tables (:func:`read_previous`): what changed since.
+    """
     settings = settings or ReportSettings()
     store = store if isinstance(store, Store) else Store.open(store)
     timings: dict[str, float] = {}
@@ -484,11 +595,12 @@ def build_report(
     timings["read"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    counts = item_counts(f, all_items)
+    counts = two_levels(f, units, names, settings)
     tables: dict[str, pd.DataFrame] = {}
     tables["matrix"] = matrix(f, all_items)
     tables["blind_spots"] = blind_spots(counts, settings)
-    tables["pairwise"] = blind_spots(counts, settings, pairwise=True)
+    tables["findings"] = findings(tables["blind_spots"], names)
+    tables["pairwise"] = blind_spots(counts[counts["level"] == "theme"], settings, pairwise=True)
     trend = trends(f, settings)
     tables["trends"] = trend
     tables["spikes"] = spikes(trend, settings)
@@ -511,6 +623,8 @@ def build_report(
     themes["new"] = themes["theme"].isin(new)
     themes = themes.sort_values(["items", "theme"], ascending=[False, True])
     tables["themes"] = themes.reset_index(drop=True)
+    tables["groups"] = group_table(f, tables["themes"])
+    tables["changes"] = changes(f, tables, previous, settings)
     timings["analyses"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -531,6 +645,10 @@ def build_report(
         ],
         "last_week": str(last_week.date()) if last_week is not None else None,
         "blind_spots": int(tables["blind_spots"]["significant"].sum()),
+        "findings": len(tables["findings"]),
+        "groups": int((tables["groups"]["kind"] == "discovered").sum()),
+        "previous_report": (previous or {}).get("_id"),
+        "vote": settings.vote,
         "spikes": len(tables["spikes"]),
         "new_themes": sorted(new),
         "accounts_file": accounts is not None,
@@ -538,6 +656,144 @@ def build_report(
         "min_items": settings.min_items,
     }
     return Report(tables, summary, timings=timings)
+
+
+def group_table(f: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+    """One row per group of themes: ``group``, ``name``, ``kind``, ``themes`` (how many),
+    ``items``, ``units``, largest first."""
+    columns = ["group", "name", "kind", "themes", "items", "units"]
+    if not len(themes):
+        return pd.DataFrame(columns=columns)
+    group_of = dict(zip(themes["theme"], themes["group"], strict=True))
+    g = f.assign(group=f["theme"].map(group_of))
+    totals = g.groupby("group").agg(items=("item_id", "nunique"), units=("unit_id", "nunique"))
+    out = (
+        themes.groupby("group", sort=True)
+        .agg(name=("group_name", "first"), kind=("kind", "first"), themes=("theme", "size"))
+        .join(totals)
+        .fillna({"items": 0, "units": 0})
+        .reset_index()
+    )
+    out[["items", "units"]] = out[["items", "units"]].astype(int)
+    return out.sort_values(["items", "group"], ascending=[False, True])[columns].reset_index(
+        drop=True
+    )
+
+
+def read_previous(root: Path) -> dict[str, pd.DataFrame] | None:
+    """The tables of the report ``root/latest`` points at (``themes``, ``findings``,
+    ``blind_spots``, and its ``summary``), or ``None`` when there is none or it cannot be
+    read (a report of an older silobridge: "what changed" then starts afresh)."""
+    latest = root / "latest"
+    try:
+        folder = latest.resolve(strict=True)
+        out = {n: pd.read_parquet(folder / "tables" / f"{n}.parquet") for n in ("themes",
+               "findings")}  # fmt: skip
+        out["summary"] = pd.read_json(folder / "summary.json", typ="series").to_frame("value")
+    except (OSError, ValueError, ImportError):
+        return None
+    out["_id"] = folder.name  # type: ignore[assignment]
+    return out
+
+
+def changes(
+    f: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    previous: dict[str, pd.DataFrame] | None,
+    settings: ReportSettings,
+) -> pd.DataFrame:
+    """What changed: new themes, rising and falling themes, new and resolved blind spots.
+
+    * **new theme**: a theme with items now that the previous report did not have (without a
+      previous report: one whose items all fall in the last ``new_weeks`` weeks);
+    * **rising / falling**: a theme whose items in the recent window (the weeks after the
+      previous report's last week, else the last ``change_weeks`` weeks) are a larger or
+      smaller share of all themed items than in the weeks before, by a two-sided binomial
+      test of its recent items among all its items (Benjamini-Hochberg over the themes
+      tested, ``alpha``), with at least ``min_items`` items in the window that grew or shrank;
+    * **new / resolved blind spot**: a finding (:func:`findings`) the previous report did not
+      have, or one it had that is gone (each with its counts then and now).
+    """
+    columns = ["change", "theme", "function", "items_before", "items_after", "share_before",
+               "share_after", "p_adjusted", "detail"]  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    themes = tables["themes"]
+    live = themes[themes["items"] > 0]
+    if previous is not None:
+        old = previous["themes"]
+        had = set(old.loc[old["items"] > 0, "theme"])
+        fresh = live[~live["theme"].isin(had)]
+        detail = "not in the previous report"
+    else:
+        fresh = live[live["new"]]
+        detail = f"all its items in the last {settings.new_weeks} weeks"
+    for r in fresh.itertuples():
+        rows.append({"change": "new theme", "theme": r.theme, "items_after": r.items,
+                     "detail": detail})  # fmt: skip
+    rows += _rising_falling(f, previous, settings)
+    now = tables["findings"]
+    key_now = {(r.theme, r.function): r for r in now.itertuples()}
+    before = previous["findings"] if previous is not None else None
+    if before is not None and len(before):
+        key_before = {(r.theme, r.function): r for r in before.itertuples()}
+        for k, r in key_now.items():
+            if k not in key_before:
+                rows.append({"change": "new blind spot", "theme": r.theme, "function": r.function,
+                             "items_after": r.items, "share_after": r.share,
+                             "detail": "not a finding in the previous report"})  # fmt: skip
+        for k, r in key_before.items():
+            if k not in key_now:
+                rows.append({"change": "resolved blind spot", "theme": r.theme,
+                             "function": r.function, "items_before": r.items,
+                             "share_before": r.share,
+                             "detail": "a finding in the previous report, not now"})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _rising_falling(
+    f: pd.DataFrame, previous: dict[str, pd.DataFrame] | None, settings: ReportSettings
+) -> list[dict[str, Any]]:
+    """The rising and falling themes of :func:`changes`."""
+    weeks = f.dropna(subset=["week"])
+    if not len(weeks):
+        return []
+    last = weeks["week"].max()
+    start = last - pd.Timedelta(weeks=settings.change_weeks - 1)
+    if previous is not None:
+        summary = previous["summary"]["value"]
+        prev_last = summary.get("last_week")
+        if isinstance(prev_last, str) and pd.Timestamp(prev_last) < last:
+            start = pd.Timestamp(prev_last) + pd.Timedelta(weeks=1)
+    recent = weeks["week"] >= start
+    if recent.all() or not recent.any():
+        return []
+    items = weeks.drop_duplicates(["item_id"])
+    p = float((items["week"] >= start).mean())
+    per = weeks.drop_duplicates(["theme", "item_id"]).assign(recent=recent)
+    counts = per.groupby("theme")["recent"].agg(["sum", "size"])
+    tested = []
+    for theme, k, n in zip(counts.index, counts["sum"], counts["size"], strict=True):
+        k, n = int(k), int(n)
+        if max(k, n - k) < settings.min_items:
+            continue
+        tested.append((theme, k, n, binomtest(k, n, p).pvalue))
+    if not tested:
+        return []
+    adjusted = _bh(np.array([t[3] for t in tested]))
+    n_recent = int((items["week"] >= start).sum())
+    n_before = len(items) - n_recent
+    out = []
+    for (theme, k, n, _), q in zip(tested, adjusted, strict=True):
+        share_after, share_before = k / max(n_recent, 1), (n - k) / max(n_before, 1)
+        rising = k / n > p
+        if q >= settings.alpha or (k if rising else n - k) < settings.min_items:
+            continue
+        out.append({"change": "rising" if rising else "falling", "theme": theme,
+                    "items_before": n - k, "items_after": k,
+                    "share_before": round(share_before, 4), "share_after": round(share_after, 4),
+                    "p_adjusted": float(q),
+                    "detail": f"since {start.date()} vs before"})  # fmt: skip
+    return sorted(out, key=lambda r: (r["p_adjusted"], r["theme"]))
 
 
 def evidence(
@@ -557,12 +813,16 @@ def evidence(
 
     for theme in tables["themes"].loc[tables["themes"]["items"] > 0, "theme"]:
         add("theme", theme, theme, None, f["theme"] == theme)
-    spots = tables["blind_spots"]
-    for _, s in spots[spots["significant"]].iterrows():
+    group_of = dict(zip(tables["themes"]["theme"], tables["themes"]["group"], strict=True))
+    for _, s in tables["findings"].iterrows():
         key = f"{s['theme']}|{s['function']}|{s['direction']}"
         in_function = f["function"] == s["function"]
-        mask = (f["theme"] == s["theme"]) & (in_function if s["z"] > 0 else ~in_function)
-        add("blind_spot", key, s["theme"], s["function"], mask)
+        about = (
+            f["theme"].map(group_of) == s["theme"]
+            if s["level"] == "group"
+            else f["theme"] == s["theme"]
+        )
+        add("blind_spot", key, s["theme"], s["function"], about & in_function)
     for _, s in tables["spikes"].iterrows():
         key = f"{s['theme']}|{s['function']}|{pd.Timestamp(s['week']).date()}"
         mask = (f["theme"] == s["theme"]) & (f["week"] == s["week"])

@@ -1,16 +1,22 @@
-"""The report for people: one self-contained HTML file (no CDN, no script), and a Markdown
+"""The report for people: one self-contained HTML file (no CDN; one small inline script for
+filtering by function, sorting tables and opening the theme a link points at), and a Markdown
 digest per function.
 
 Every text that comes from data (quotes, theme names, accounts, ids) goes through
 :func:`html.escape` in the HTML and :func:`md` in the digests; charts are inline SVG drawn
-here. The digests go to Slack: :func:`md` also leaves them unable to ping anyone or unfurl a
-link (:mod:`.safety`). Ids and accounts reach both already made safe by the build
-(:func:`.safety.safe_reference`).
+here. The page's Content-Security-Policy allows only its own script (by hash) and no network
+at all: a text that escaped escaping still could not run or fetch anything. Drill-down (group,
+theme, quotes) is HTML's own ``<details>``: it works with the script off too. The digests go
+to Slack: :func:`md` also leaves them unable to ping anyone or unfurl a link (:mod:`.safety`).
+Ids and accounts reach both already made safe by the build (:func:`.safety.safe_reference`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +48,43 @@ font-size:.72rem}.spike{color:#d9534f;font-weight:600}.fn{margin:.3rem 0 .8rem}
 .fn h3{margin:.2rem 0;font-size:1rem}.trend{display:inline-block;margin:.3rem 1rem .3rem 0;
 vertical-align:top}.trend p{margin:0;font-size:.8rem}.badge{background:#eef2ff;color:#3949ab;
 border-radius:4px;padding:0 .3rem;font-size:.72rem;margin-left:.3rem}
+details{margin:.2rem 0}summary{cursor:pointer}details.group>summary{font-weight:600}
+details.theme{margin-left:1.2rem}.more{color:#3949ab}.filter{float:right;font-size:.85rem}
+th.sortable{cursor:pointer}th.sortable:after{content:" \\2195";color:#9aa3b5}
+.changes li{margin:.15rem 0}.up{color:#2e7d32}.down{color:#c62828}
 """
+
+#: The page's only script: filter by function, sortable tables, open the theme a link targets.
+SCRIPT = """
+(function(){
+var sel=document.getElementById('fn-filter');
+function apply(){var v=sel.value;document.querySelectorAll('[data-fn]').forEach(function(el){
+el.hidden=!(v===''||el.getAttribute('data-fn')===v);});}
+if(sel){sel.addEventListener('change',apply);}
+function key(td){var t=td.getAttribute('data-sort')||td.textContent;var n=parseFloat(t);
+return isNaN(n)?t.toLowerCase():n;}
+document.querySelectorAll('th.sortable').forEach(function(th){th.addEventListener('click',
+function(){var table=th.closest('table'),body=table.tBodies[0],i=th.cellIndex;
+var asc=th.getAttribute('data-asc')==='0';th.setAttribute('data-asc',asc?'1':'0');
+var rows=Array.prototype.slice.call(body.rows);rows.sort(function(a,b){var x=key(a.cells[i]),
+y=key(b.cells[i]);return (x<y?-1:x>y?1:0)*(asc?1:-1);});rows.forEach(function(r){
+body.appendChild(r);});});});
+function open(){var id=decodeURIComponent(location.hash.slice(1));if(!id){return;}
+var el=document.getElementById(id);while(el){if(el.tagName==='DETAILS'){el.open=true;}
+el=el.parentElement;}var t=document.getElementById(id);if(t){t.scrollIntoView();}}
+window.addEventListener('hashchange',open);open();
+})();
+"""
+
+
+def _csp() -> str:
+    """The Content-Security-Policy: inline styles, data images, :data:`SCRIPT` and nothing
+    else (no network, no other script)."""
+    digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'"
+    )
 
 
 def esc(value: Any) -> str:
@@ -112,7 +154,7 @@ class _Page:
     names: dict[str, str]
     kinds: dict[str, str]
     functions: Sequence[str]
-    top: pd.DataFrame  # the blind spots shown: significant, positive, top ranks per function
+    findings: pd.DataFrame  # one per group of themes and function, ranked (build.findings)
     shown: list[str]  # the heatmap's themes (the largest), charted in the trends too
     all_spikes: pd.DataFrame  # the spikes of all functions together
     top_spots: int
@@ -122,27 +164,41 @@ class _Page:
         return self.report.tables
 
     def name(self, theme: str) -> str:
-        """A theme's readable name, escaped."""
+        """A theme's (or a group's) readable name, escaped."""
         return esc(self.names.get(theme, theme))
+
+    def link(self, theme: str) -> str:
+        """A link to a theme's (or a group's) section, with its name."""
+        return f'<a href="#{anchor(theme)}">{self.name(theme)}</a>'
+
+
+def _names(report: Report) -> dict[str, str]:
+    """``{theme or group key: readable name}``."""
+    names = theme_label(report.tables["themes"])
+    groups = report.tables.get("groups")
+    if groups is not None and len(groups):
+        for key, name in zip(groups["group"], groups["name"], strict=True):
+            names.setdefault(key, name)
+    return names
 
 
 def render_html(report: Report, *, top_spots: int = 5, max_rows: int = 40) -> str:
-    """The report as one HTML page (inline CSS and SVG, no script)."""
+    """The report as one HTML page (inline CSS, SVG and :data:`SCRIPT`)."""
     t = report.tables
-    spots = t["blind_spots"]
     spikes = t["spikes"]
     page = _Page(
         report=report,
-        names=theme_label(t["themes"]),
+        names=_names(report),
         kinds=dict(zip(t["themes"]["theme"], t["themes"]["kind"], strict=True)),
         functions=ordered_functions(report),
-        top=spots[spots["significant"] & (spots["z"] > 0) & (spots["rank"] <= top_spots)],
+        findings=t["findings"],
         shown=t["themes"][t["themes"]["items"] > 0].head(max_rows)["theme"].tolist(),
         all_spikes=spikes[spikes["function"] == "All"],
         top_spots=top_spots,
     )
     out = [
-        *_header_html(report.summary),
+        *_header_html(report.summary, page.functions),
+        *_changes_html(page),
         *_summary_html(page),
         *_heatmap_html(page),
         *_blind_spots_html(page),
@@ -153,59 +209,121 @@ def render_html(report: Report, *, top_spots: int = 5, max_rows: int = 40) -> st
     return "\n".join(out)
 
 
-def _header_html(s: dict[str, Any]) -> list[str]:
+def _header_html(s: dict[str, Any], functions: Sequence[str]) -> list[str]:
     """The document's head, the page header with the counts, and the navigation."""
+    options = "".join(f'<option value="{esc(f)}">{esc(f)}</option>' for f in functions)
     return [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp()}">',
         '<meta name=viewport content="width=device-width,initial-scale=1">',
         f"<title>silobridge report {esc(s['period'][1])}</title><style>{CSS}</style></head><body>",
         "<header><h1>Who hears what</h1>",
         f"<p>{s['items']:,} items, {s['units']:,} insight units, {s['themes']} themes; weeks "
         f"{esc(s['period'][0])} to {esc(s['period'][1])}. Generated "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC by silobridge.</p>",
-        '<nav><a href="#summary">Summary</a><a href="#heatmap">Heatmap</a>'
-        '<a href="#blind-spots">Blind spots</a><a href="#trends">Trends</a>'
-        '<a href="#entities">Entities</a><a href="#themes">Themes</a></nav></header><main>',
+        '<nav><a href="#changes">What changed</a><a href="#summary">Summary</a>'
+        '<a href="#heatmap">Heatmap</a><a href="#blind-spots">Blind spots</a>'
+        '<a href="#trends">Trends</a><a href="#entities">Entities</a><a href="#themes">Themes</a>'
+        '<label class=filter>Function <select id="fn-filter"><option value="">all</option>'
+        f"{options}</select></label></nav></header><main>",
     ]
 
 
+def _odds(value: float) -> str:
+    """An odds ratio from a log-odds ratio: ``×3.2``."""
+    ratio = math.exp(value)
+    return f"×{ratio:.1f}" if ratio < 10 else f"×{ratio:.0f}"
+
+
+def _bars(share: float, other: float, width: int = 90) -> str:
+    """Two inline bars: the function's share and the others'."""
+    top = max(share, other, 1e-9)
+    a, b = width * share / top, width * other / top
+    return (
+        f'<svg width="{width}" height="14" role="img" aria-label="share here and elsewhere">'
+        f'<rect x="0" y="1" width="{a:.1f}" height="5" fill="#d9534f"/>'
+        f'<rect x="0" y="8" width="{b:.1f}" height="5" fill="#9aa3b5"/></svg>'
+    )
+
+
+def _finding_line(page: _Page, r: Any) -> str:
+    """One finding: its name (a group names its themes), its counts and its effect."""
+    group = ""
+    if r.level == "group":
+        inner = ", ".join(page.name(m) for m in list(r.members)[:3])
+        group = f"<span class=badge>group</span> <span class=stat>({inner})</span>"
+    elif page.kinds.get(r.theme) == "discovered":
+        group = "<span class=badge>discovered</span>"
+    return (
+        f"<li>{page.link(r.theme)}{group}: {r.items} of {esc(possessive(r.function))} items "
+        f"({_pct(r.share)}) vs {r.items_versus} of the others' ({_pct(r.share_versus)}); "
+        f"odds {_odds(r.log_odds)} (95% {_odds(r.ci_low)}–{_odds(r.ci_high)}) "
+        f"{_bars(r.share, r.share_versus)}</li>"
+    )
+
+
+def _changes_html(page: _Page) -> list[str]:
+    """What is new or moved since the previous report (or in the last weeks)."""
+    changes = page.tables.get("changes")
+    previous = page.report.summary.get("previous_report")
+    since = f"since the previous report ({esc(previous)})" if previous else "in the last weeks"
+    out = [f'<section id="changes"><h2>What changed {since}</h2><ul class=changes>']
+    if changes is None or not len(changes):
+        out.append("<li>Nothing new, rising, falling or resolved.</li>")
+    else:
+        for r in changes.itertuples():
+            fn = r.function if isinstance(r.function, str) else ""
+            attr = f' data-fn="{esc(fn)}"' if fn else ""
+            if r.change == "new theme":
+                text = f"New theme {page.link(r.theme)}: {int(r.items_after)} items"
+            elif r.change in ("rising", "falling"):
+                css = "up" if r.change == "rising" else "down"
+                text = (
+                    f"<span class={css}>{esc(r.change.capitalize())}</span> "
+                    f"{page.link(r.theme)}: {_pct(r.share_before)} of items before, "
+                    f"{_pct(r.share_after)} {esc(r.detail.split(' vs')[0])} "
+                    f"({int(r.items_before)} → {int(r.items_after)} items)"
+                )
+            elif r.change == "new blind spot":
+                text = (
+                    f"New blind spot: {esc(fn)} hears {page.link(r.theme)} "
+                    f"({int(r.items_after)} items, {_pct(r.share_after)})"
+                )
+            else:
+                text = (
+                    f"Resolved: {esc(fn)} no longer stands out on {page.name(r.theme)} "
+                    f"(was {int(r.items_before)} items, {_pct(r.share_before)})"
+                )
+            out.append(f"<li{attr}>{text}</li>")
+    out.append("</ul></section>")
+    return out
+
+
 def _summary_html(page: _Page) -> list[str]:
-    """What each function should know from the others, then the spikes and new themes."""
+    """What each function should know from the others, then the spikes."""
     out = ['<section id="summary"><h2>What each function should know from the others</h2>']
     out += [_function_summary_html(page, f) for f in page.functions]
     if len(page.all_spikes):
         items = "".join(
-            f'<li class=spike><a href="#{anchor(r.theme)}">{page.name(r.theme)}</a>'
+            f"<li class=spike>{page.link(r.theme)}"
             f": week of {pd.Timestamp(r.week).date()}, {r.items} items ({r.ratio}x)</li>"
             for r in page.all_spikes.itertuples()
         )
         out.append(f"<h3>Spikes</h3><ul>{items}</ul>")
-    new_themes = page.report.summary["new_themes"]
-    if new_themes:
-        items = "".join(f'<li><a href="#{anchor(x)}">{page.name(x)}</a></li>' for x in new_themes)
-        out.append(f"<h3>New themes (all their items in the last weeks)</h3><ul>{items}</ul>")
     out.append("</section>")
     return out
 
 
 def _function_summary_html(page: _Page, f: str) -> str:
-    """One function's blind spots (the taxonomy's themes first, then up to three discovered
-    ones) and its spikes of the last week."""
-    kinds = page.kinds
-    mine = page.top[page.top["function"] == f]
-    known = mine[mine["theme"].map(kinds) != "discovered"].head(3)
-    found = mine[mine["theme"].map(kinds) == "discovered"].head(3)
+    """One function's findings: the first ``top_spots`` by effect, the rest behind "n more";
+    and its spikes of the last week."""
+    mine = page.findings[page.findings["function"] == f].sort_values("finding_rank")
+    shown, rest = mine.head(page.top_spots), mine.iloc[page.top_spots :]
     spikes = page.tables["spikes"]
     f_spikes = spikes[(spikes["function"] == f)]
     last = page.report.summary["last_week"]
     recent = f_spikes[pd.to_datetime(f_spikes["week"]).dt.date.astype(str) == last]
-    lines = [
-        f'<li><a href="#{anchor(r.theme)}">{page.name(r.theme)}</a>'
-        + ("<span class=badge>discovered</span>" if kinds.get(r.theme) == "discovered" else "")
-        + f": {_pct(r.share)} of {esc(possessive(f))} items, {_pct(r.share_versus)} of the "
-        "others'</li>"
-        for r in pd.concat([known, found]).itertuples()
-    ]
+    lines = [_finding_line(page, r) for r in shown.itertuples()]
     lines += [
         f"<li class=spike>Spike this week: {page.name(r.theme)} "
         f"({r.items} items, {r.ratio}x the weeks before)</li>"
@@ -213,12 +331,19 @@ def _function_summary_html(page: _Page, f: str) -> str:
     ]
     if not lines:
         lines = ["<li>Nothing it hears far more than the others.</li>"]
+    more = ""
+    if len(rest):
+        more = (
+            f"<details><summary class=more>{len(rest)} more</summary><ul>"
+            + "".join(_finding_line(page, r) for r in rest.itertuples())
+            + "</ul></details>"
+        )
     title = f"{esc(f)} hears what the others miss"
-    return f"<div class=fn><h3>{title}</h3><ul>{''.join(lines)}</ul></div>"
+    return f'<div class=fn data-fn="{esc(f)}"><h3>{title}</h3><ul>{"".join(lines)}</ul>{more}</div>'
 
 
 def _heatmap_html(page: _Page) -> list[str]:
-    """The share of each function's items per theme, as a shaded table."""
+    """The share of each function's items per theme, as a shaded, sortable table."""
     matrix = page.tables["matrix"]
     functions, kinds = page.functions, page.kinds
     peak = float(matrix["share"].max()) if len(matrix) else 1.0
@@ -226,8 +351,9 @@ def _heatmap_html(page: _Page) -> list[str]:
     out = [
         '<section id="heatmap"><h2>Themes by function</h2><p class=stat>Share of each '
         "function's items that mention the theme (items in brackets); the darker, the more. "
-        f"{len(page.shown)} largest themes.</p><table><thead><tr><th>theme</th>"
-        + "".join(f"<th>{esc(f)}</th>" for f in functions)
+        f"{len(page.shown)} largest themes; click a column to sort.</p><table><thead><tr>"
+        "<th class=sortable>theme</th>"
+        + "".join(f"<th class=sortable>{esc(f)}</th>" for f in functions)
         + "</tr></thead><tbody>"
     ]
     for theme in page.shown:
@@ -238,38 +364,39 @@ def _heatmap_html(page: _Page) -> list[str]:
             alpha = 0.08 + 0.85 * value / peak if value else 0.0
             label = f"{_pct(value)} ({r.items})" if r is not None else "–"
             cells.append(
-                f'<td class=cell style="background:rgba(57,73,171,{alpha:.2f});'
+                f'<td class=cell data-sort="{value:.4f}" '
+                f'style="background:rgba(57,73,171,{alpha:.2f});'
                 f'color:{"#fff" if alpha > 0.5 else "#1d2330"}">{label}</td>'
             )
         kind = "discovered" if kinds.get(theme) == "discovered" else ""
         badge = f"<span class=badge>{kind}</span>" if kind else ""
-        out.append(
-            f'<tr><td><a href="#{anchor(theme)}">{page.name(theme)}</a>{badge}</td>'
-            + "".join(cells)
-            + "</tr>"
-        )
+        out.append(f"<tr><td>{page.link(theme)}{badge}</td>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></section>")
     return out
 
 
 def _blind_spots_html(page: _Page) -> list[str]:
-    """A card per blind spot shown, with its quotes."""
-    report, top = page.report, page.top
+    """A card per finding shown in the summary, with its quotes."""
+    report = page.report
+    top = page.findings[page.findings["finding_rank"] <= page.top_spots]
     out = [
-        '<section id="blind-spots"><h2>Blind spots</h2><p class=stat>Themes one function hears '
-        "far more than all the others (log-odds with an informative Dirichlet prior, "
-        "Benjamini-Hochberg adjusted p &lt; 0.05, at least "
-        f"{esc(report.summary.get('min_items', 5))} items), top {page.top_spots} per function.</p>"
-        "<div class=cards>"
+        '<section id="blind-spots"><h2>Blind spots</h2><p class=stat>Themes, or groups of '
+        "themes, one function hears far more than all the others: one item, one vote; the "
+        "log-odds ratio with an informative Dirichlet prior, Benjamini-Hochberg adjusted "
+        f"p &lt; 0.05, at least {esc(report.summary.get('min_items', 5))} items; one finding per "
+        "group, at the level with the larger effect; ranked by the lower end of the odds "
+        f"ratio's 95% interval, top {page.top_spots} per function.</p><div class=cards>"
     ]
     for r in top.itertuples():
         key = f"{r.theme}|{r.function}|{r.direction}"
+        level = "<span class=badge>group</span>" if r.level == "group" else ""
         out.append(
-            f'<div class="blind-spot-card"><h3>{esc(r.function)} hears '
-            f'<a href="#{anchor(r.theme)}">{page.name(r.theme)}</a></h3>'
+            f'<div class="blind-spot-card" data-fn="{esc(r.function)}"><h3>{esc(r.function)} '
+            f"hears {page.link(r.theme)}{level}</h3>"
             f"<p class=stat>{_pct(r.share)} of {esc(possessive(r.function))} items ({r.items}) vs "
-            f"{_pct(r.share_versus)} of the other functions' ({r.items_versus}); z = {r.z}</p>"
-            f"{_quotes_html(_evidence(report, 'blind_spot', key))}</div>"
+            f"{_pct(r.share_versus)} of the other functions' ({r.items_versus}); odds "
+            f"{_odds(r.log_odds)}, 95% interval {_odds(r.ci_low)} to {_odds(r.ci_high)}; "
+            f"z = {r.z}</p>{_quotes_html(_evidence(report, 'blind_spot', key))}</div>"
         )
     if not len(top):
         out.append("<p>No significant blind spots.</p>")
@@ -331,24 +458,43 @@ def _entities_html(page: _Page) -> list[str]:
 
 
 def _themes_html(page: _Page) -> list[str]:
-    """A section per theme with items: counts by function and quotes; closes the page."""
+    """Every theme with items, in its group: group, then theme, then quotes (``<details>``);
+    closes the page."""
     t = page.tables
     matrix = t["matrix"]
-    out = ['<section id="themes"><h2>Themes</h2>']
-    for r in t["themes"][t["themes"]["items"] > 0].itertuples():
-        rows = matrix[matrix["theme"] == r.theme]
-        by_function = ", ".join(
-            f"{esc(x.function)} {x.items} ({_pct(x.share)})"
-            for x in rows.sort_values("items", ascending=False).itertuples()
-        )
-        sentiment = "" if pd.isna(r.sentiment) else f"; mean sentiment {r.sentiment:+.2f}"
+    themes = t["themes"][t["themes"]["items"] > 0]
+    groups = t["groups"] if "groups" in t else pd.DataFrame(columns=["group", "name", "items"])
+    out = [
+        '<section id="themes"><h2>Themes</h2><p class=stat>In their groups (the taxonomy\'s '
+        "parents; discovered themes grouped by what they talk about). Open a group, then a "
+        "theme, for its counts by function and its quotes.</p>"
+    ]
+    for g in groups.itertuples():
+        members = themes[themes["group"] == g.group]
+        if not len(members):
+            continue
         out.append(
-            f'<div id="{anchor(r.theme)}" class=fn><h3>{esc(r.name)}'
-            f"<span class=badge>{esc(r.kind)} · {esc(r.theme)}</span></h3>"
-            f"<p class=stat>{r.items} items, {r.units} units{sentiment}. By function: "
-            f"{by_function}.</p>{_quotes_html(_evidence(page.report, 'theme', r.theme))}</div>"
+            f'<details class=group id="{anchor(g.group)}"><summary>{esc(g.name)}'
+            f"<span class=badge>{esc(g.kind)} · {len(members)} themes</span> "
+            f"<span class=stat>{g.items} items</span></summary>"
         )
-    out.append("</section></main></body></html>")
+        for r in members.itertuples():
+            rows = matrix[matrix["theme"] == r.theme]
+            by_function = ", ".join(
+                f"{esc(x.function)} {x.items} ({_pct(x.share)})"
+                for x in rows.sort_values("items", ascending=False).itertuples()
+            )
+            sentiment = "" if pd.isna(r.sentiment) else f"; mean sentiment {r.sentiment:+.2f}"
+            out.append(
+                f'<details class=theme id="{anchor(r.theme)}"><summary>{esc(r.name)}'
+                f"<span class=badge>{esc(r.kind)} · {esc(r.theme)}</span> "
+                f"<span class=stat>{r.items} items</span></summary>"
+                f"<p class=stat>{r.items} items, {r.units} units{sentiment}. By function: "
+                f"{by_function}.</p>{_quotes_html(_evidence(page.report, 'theme', r.theme))}"
+                "</details>"
+            )
+        out.append("</details>")
+    out.append(f"</section></main><script>{SCRIPT}</script></body></html>")
     return out
 
 
@@ -367,35 +513,46 @@ def md(text: Any) -> str:
 
 
 def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
-    """``{function: Markdown}``: what the function heard that the others should know (taxonomy
-    themes, then up to three discovered ones), and what the others heard that it should know,
-    with quotes and links into the HTML."""
+    """``{function: Markdown}``: what changed, what the function heard that the others should
+    know (its first ``per_function`` findings, "n more" in the report), and what the others
+    heard that it should know, with quotes and links into the HTML."""
     t = report.tables
-    names = theme_label(t["themes"])
-    kinds = dict(zip(t["themes"]["theme"], t["themes"]["kind"], strict=True))
-    spots = t["blind_spots"]
+    names = _names(report)
+    found = t["findings"]
     pairs = t["pairwise"]
+    changes = t.get("changes", pd.DataFrame(columns=["change", "theme", "function"]))
     period = f"{report.summary['period'][0]} to {report.summary['period'][1]}"
     out = {}
     for f in ordered_functions(report):
         lines = [f"# What {md(f)} heard that the others should know", "", f"_{md(period)}_", ""]
-        mine = spots[(spots["function"] == f) & spots["significant"] & (spots["z"] > 0)]
-        discovered = mine["theme"].map(kinds) == "discovered"
-        mine = pd.concat([mine[~discovered].head(per_function), mine[discovered].head(3)])
-        for r in mine.itertuples():
+        mine = changes[changes["function"].isna() | (changes["function"] == f)]
+        if len(mine):
+            lines += ["## What changed", ""]
+            for r in mine.itertuples():
+                who = f" ({md(r.function)})" if isinstance(r.function, str) else ""
+                lines.append(
+                    f"- {md(r.change.capitalize())}: {md(names.get(r.theme, r.theme))}{who}."
+                )
+            lines.append("")
+        rows = found[found["function"] == f].sort_values("finding_rank")
+        for r in rows.head(per_function).itertuples():
             link = f"../report.html#{anchor(r.theme)}"
+            kind = " (group)" if r.level == "group" else ""
             lines.append(
-                f"- **[{md(names.get(r.theme, r.theme))}]({link})**: {_pct(r.share)} of "
-                f"{md(possessive(f))} items, {_pct(r.share_versus)} of the other functions'."
+                f"- **[{md(names.get(r.theme, r.theme))}]({link})**{kind}: {r.items} items, "
+                f"{_pct(r.share)} of {md(possessive(f))}, {_pct(r.share_versus)} of the other "
+                f"functions' (odds {_odds(r.ci_low)} at least)."
             )
             ev = _evidence(report, "blind_spot", f"{r.theme}|{f}|{r.direction}").head(2)
             for q in ev.itertuples():
                 lines.append(f"  > {md(q.text)} ({md(q.connector)} #{md(q.native_id)}, {q.date})")
-        if not len(mine):
+        if len(rows) > per_function:
+            lines.append(f"- {len(rows) - per_function} more in the report.")
+        if not len(rows):
             lines.append(f"- Nothing {md(f)} hears far more than the others.")
         lines += ["", f"## What the others heard that {md(f)} should know", ""]
         others = pairs[(pairs["versus"] == f) & pairs["significant"] & (pairs["z"] > 0)]
-        for r in others.sort_values("z", ascending=False).head(per_function).itertuples():
+        for r in others.sort_values("effect", ascending=False).head(per_function).itertuples():
             link = f"../report.html#{anchor(r.theme)}"
             lines.append(
                 f"- {md(r.function)}: **[{md(names.get(r.theme, r.theme))}]({link})** "

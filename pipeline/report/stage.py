@@ -22,7 +22,7 @@ import pandas as pd
 
 from ...errors import StoreError
 from ..store.store import Store, new_run_id
-from .build import Report, ReportSettings, build_report, read_accounts
+from .build import Report, ReportSettings, build_report, read_accounts, read_previous
 from .html import render_digests, render_html
 from .safety import csv_safe, stale_entries
 
@@ -102,7 +102,8 @@ def run_report(
     out: Path | None = None,
 ) -> Report:
     """Build the report from the store and write it to ``STORE/reports/<id>/`` (or ``out``),
-    holding the store's write lock throughout.
+    holding the store's write lock throughout. What changed is measured against the report
+    ``latest`` pointed at before (:func:`.build.read_previous`).
 
     Nothing is committed to the store (no run manifest: ``silobridge runs`` lists the runs that
     changed it); the lock only keeps writers out while the report reads the store and writes.
@@ -122,9 +123,16 @@ def run_report(
             held.enter_context(store.writing(f"report-{report_id}"))
         except OSError as e:  # a read-only store: no lock file can be made
             raise StoreError(f"cannot lock the store {store.root}: {e.strerror or e}") from e
-        report = build_report(store, taxonomy=taxonomy, accounts=table, settings=settings)
+        root = out or store.root / "reports"
+        report = build_report(
+            store,
+            taxonomy=taxonomy,
+            accounts=table,
+            settings=settings,
+            previous=read_previous(root),
+        )
         t0 = time.perf_counter()
-        write_report(report, out or store.root / "reports", report_id=report_id)
+        write_report(report, root, report_id=report_id)
     report.timings["write"] = time.perf_counter() - t0
     report.timings["total"] = time.perf_counter() - started
     return report
