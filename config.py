@@ -18,6 +18,11 @@ Example::
     match_threshold = 0.8       # centroid similarity: the same theme as last run's
     seed = 0
 
+    [report]
+    vote = "item"               # one item one vote in the blind-spot test, or "account"
+    findings = 5                # findings per function in the summary and the digests
+    min_items = 5               # votes a blind spot needs
+
     [execution]
     engine = "local"            # or "ray": see silobridge.pipeline.engine and docs/scale.md
 
@@ -80,6 +85,7 @@ _TAXONOMY_KEYS = ("path",)
 _EMBED_KEYS = ("model", "batch_size")
 _DISCOVER_KEYS = ("min_size", "match_threshold", "seed")
 _VOICE_KEYS = ("count", "min_substance")
+_REPORT_KEYS = ("vote", "findings", "min_items")
 #: Whose words there are (``voice`` of a unit, docs/voice.md).
 VOICES = ("customer", "relayed", "internal", "bot")
 _TOP_KEYS = (
@@ -89,6 +95,7 @@ _TOP_KEYS = (
     "discover",
     "execution",
     "limits",
+    "report",
     "sources",
     "taxonomy",
     "voice",
@@ -267,6 +274,10 @@ class Config:
     #: What counts as customer voice (``[voice]``): ``count`` (the voices) and
     #: ``min_substance`` (``None``: the substance model's threshold). docs/voice.md.
     voice: dict[str, Any] = field(default_factory=dict)
+    #: How the report counts and shows findings (``[report]``: ``vote``, ``findings``,
+    #: ``min_items``; docs/report.md). Not part of :meth:`config_hash` (no stored row depends
+    #: on it).
+    report: dict[str, Any] = field(default_factory=dict)
     #: Where the row-wise stages run; not part of :meth:`config_hash` (same results).
     execution: Execution = LOCAL
     #: How big and deep one record may be (``[limits]``): the readers reject larger ones.
@@ -329,6 +340,7 @@ def load_config(path: str | Path) -> Config:
         embed_batch_size=batch_size,
         discover=_discover_settings(data, where),
         voice=_voice_settings(data, where),
+        report=_report_settings(data, where),
         execution=Execution.from_table(execution_table, where=where),
         limits=_limits(data, where),
     )
@@ -417,6 +429,24 @@ def _discover_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
                 key=f"discover.{key}",
             )
     return discover
+
+
+def _report_settings(data: dict[str, Any], where: str) -> dict[str, Any]:
+    report = dict(_table(data, "report", _REPORT_KEYS, where))
+    vote = report.get("vote")
+    if vote is not None and vote not in ("item", "account"):
+        raise ConfigError(
+            f'must be "item" or "account"; got {vote!r}', path=where, key="report.vote"
+        )
+    for key in ("findings", "min_items"):
+        value = report.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ConfigError(
+                f"must be a whole number >= 1; got {value!r}", path=where, key=f"report.{key}"
+            )
+    return report
 
 
 def _voice_settings(data: dict[str, Any], where: str) -> dict[str, Any]:

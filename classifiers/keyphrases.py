@@ -151,6 +151,19 @@ def noun_phrases(phrases: Sequence[str], nlp: Any) -> set[str]:
     return out
 
 
+def ending_in_a_noun(terms: Sequence[str], nlp: Any) -> set[str]:
+    """The ``terms`` (words or phrases) whose last word the tagger of ``nlp`` reads as a noun:
+    what a label names ("report a billing issue", "dashboards"; not "paying per seat gets",
+    "sorry for the long", "follow")."""
+    keep = {"tok2vec", "tagger", "attribute_ruler"}
+    disabled = [p for p in nlp.pipe_names if p not in keep]
+    return {
+        doc.text
+        for doc in nlp.pipe(list(terms), disable=disabled, batch_size=256)
+        if len(doc) and doc[-1].pos_ in _NOUNS
+    }
+
+
 def word_forms(texts: Sequence[str]) -> dict[str, Counter[str]]:
     """How the ``texts`` spell each word: ``{lower-case word: Counter of its spellings}``, a
     text's first word left out (a capital there says nothing about the word)."""
@@ -285,6 +298,7 @@ def distinct_labels(
     fallback: dict[int, str] | None = None,
     taken: Sequence[str] = (),
     scores: dict[int, dict[str, float]] | None = None,
+    prefer: set[str] | None = None,
 ) -> dict[int, str]:
     """One label per cluster, no two alike (:func:`label_key`); larger clusters choose first.
 
@@ -302,6 +316,8 @@ def distinct_labels(
         taken: Labels others carry already (a group's themes): none is given again.
         scores: A score per candidate of a cluster (the similarity of its embedding to the
             cluster's centroid, say): scored candidates come first, best first.
+        prefer: Candidates that come before the others of the same standing (those ending in
+            a noun, say: :func:`ending_in_a_noun`).
     """
     keep, fixed, fallback = keep or {}, fixed or {}, fallback or {}
     exclude = set(exclude or ())
@@ -312,9 +328,15 @@ def distinct_labels(
             continue
         candidates = label_candidates(terms[c], nps, exclude=exclude, avoid=avoid)
         if scores and c in scores:
-            mine = scores[c]
+            mine, liked = scores[c], prefer or set()
             candidates = sorted(
-                candidates, key=lambda t: (t not in mine, -mine.get(t, 0.0), candidates.index(t))
+                candidates,
+                key=lambda t: (
+                    t not in mine,
+                    t not in liked,
+                    -mine.get(t, 0.0),
+                    candidates.index(t),
+                ),
             )
         previous = keep.get(c)
         if previous is not None:

@@ -41,6 +41,7 @@ from ..classifiers.cluster import ThemeClusterer, assign, group_themes, normaliz
 from ..classifiers.keyphrases import (
     ctfidf_terms,
     distinct_labels,
+    ending_in_a_noun,
     label_candidates,
     misspelt_words,
     noun_phrases,
@@ -52,6 +53,7 @@ from ..classifiers.keyphrases import (
 from .nlp import load_pipeline
 from .store.schema import DISCOVERED, THEME_EVENTS, THEME_GROUPS, THEMES
 from .store.store import Store, StoreWriter, new_run_id
+from .understand.redact_words import census_names
 from .voice import DEFAULT_VOICES, customer_voice
 
 log = logging.getLogger(__name__)
@@ -97,11 +99,14 @@ def describe(
     scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words, max_words=4)
     sizes = Counter(int(c) for c in labels if c >= 0)
     phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
-    nps = noun_phrases(phrases, load_pipeline())
+    nlp = load_pipeline()
+    nps = noun_phrases(phrases, nlp)
     forms = word_forms(texts)
     words = sorted({w for terms in scored.values() for t, _ in terms for w in t.split()})
     avoid = sorted({" ".join(a.lower().split()) for a in accounts if isinstance(a, str)} - {""})
     misspelt = misspelt_words(words, forms)
+    # a first name the redaction let through ("Olivia fixed our issue") names no theme
+    exclude = {**misspelt, **dict.fromkeys(people_words(words, forms), "")}
     reps = {}
     texts = list(texts)
     for c in scored:
@@ -111,7 +116,7 @@ def describe(
         )
         reps[c] = [int(members[i]) for i in picked]
     scores = (
-        centroid_scores(scored, nps, centers, embed, exclude=misspelt, avoid=avoid)
+        centroid_scores(scored, nps, centers, embed, exclude=exclude, avoid=avoid)
         if embed is not None
         else None
     )
@@ -121,10 +126,11 @@ def describe(
         nps,
         keep=keep,
         fixed=fixed,
-        exclude=misspelt,
+        exclude=exclude,
         avoid=avoid,
         fallback={c: short_text(texts[r[0]], misspelt) for c, r in reps.items() if r},
         scores=scores,
+        prefer=readable(sorted({t for ts in (scores or {}).values() for t in ts}), nlp),
     )
     fixed = fixed or {}
     names = {c: v if c in fixed else surface_form(v, forms) for c, v in names.items()}
@@ -133,6 +139,26 @@ def describe(
         terms={c: [t for t, _ in scored[c][:10]] for c in scored},
         representatives=reps,
     )
+
+
+def readable(terms: Sequence[str], nlp: Any) -> set[str]:
+    """The ``terms`` that read as a whole: a word, or a phrase ending in a noun (not one cut
+    short, "sorry for the long", "paying per seat gets")."""
+    phrases = [t for t in terms if " " in t]
+    return {t for t in terms if " " not in t} | ending_in_a_noun(phrases, nlp)
+
+
+def people_words(words: Sequence[str], forms: dict[str, Counter[str]]) -> set[str]:
+    """The ``words`` that are people's given names: written with a capital inside sentences
+    (``forms``: :func:`~..classifiers.keyphrases.word_forms`) and on the US Census given-name
+    lists. A label never holds one."""
+    given, _ = census_names()
+    out = set()
+    for word in words:
+        seen = forms.get(word)
+        if word in given and seen and seen.most_common(1)[0][0][:1].isupper():
+            out.add(word)
+    return out
 
 
 #: How many of a cluster's best candidates (by c-TF-IDF) are embedded to choose its label.
@@ -522,7 +548,7 @@ class _Plan:
         stats = self._stats(
             assignments, n_units=len(units), n_themes=len(ids), mode=mode, stale_model=stale_model
         )
-        self._group(units, labels, centers, ids, themes)
+        self._group(units, labels, centers, ids, themes, mode)
         stats["groups"] = int((self.groups["status"] == ACTIVE).sum())
         events = pd.DataFrame(self.events, columns=["event", "theme_id", "other_ids", "detail"])
         return DiscoverResult(assignments, self.registry, events, stats, groups=self.groups)
@@ -534,41 +560,26 @@ class _Plan:
         centers: np.ndarray,
         ids: list[str],
         themes: Themes,
+        mode: str,
     ) -> None:
-        """Put the active themes in groups (:func:`~..classifiers.cluster.group_themes`); a
-        group keeps the id of the previous group it shares most units with (optimal one-to-one
-        matching, at least half of their union), so ids hold from night to night."""
+        """Put the active themes in groups.
+
+        A nightly run keeps each theme's group and puts a new theme in the group whose
+        centroid (its themes' centroids weighted by units) is nearest, so group ids hold as
+        theme ids do. A rebuild, or a registry without groups, groups every theme anew
+        (:func:`~..classifiers.cluster.group_themes`); a group then keeps the id of the
+        previous group it shares most units with (optimal one-to-one matching, at least half
+        of the smaller of the two)."""
         sizes = np.bincount(labels[labels >= 0], minlength=len(ids)).astype(np.int64)
-        found = group_themes(centers, sizes) if len(ids) else np.empty(0, np.int64)
-        n_groups = int(found.max()) + 1 if len(found) else 0
         groups = self.groups
         old_active = groups.loc[groups["status"] == ACTIVE, "group_id"].tolist()
         old_group = dict(zip(self.registry["theme_id"], self.registry["group_id"], strict=True))
-        shared = np.zeros((n_groups, len(old_active)))
-        old_size = np.zeros(len(old_active))
-        for i, theme_id in enumerate(ids):
-            g = old_group.get(theme_id)
-            if g in old_active:
-                j = old_active.index(g)
-                shared[found[i], j] += sizes[i]
-                old_size[j] += sizes[i]
-        new_size = np.array([sizes[found == k].sum() for k in range(n_groups)], dtype=float)
-        match: dict[int, str] = {}
-        if n_groups and old_active:
-            rows, cols = linear_sum_assignment(-shared)
-            for r, c in zip(rows, cols, strict=True):
-                union = new_size[r] + old_size[c] - shared[r, c]
-                if union > 0 and shared[r, c] / union >= 0.5:
-                    match[int(r)] = old_active[int(c)]
-        numbers = [int(g[1:]) for g in groups["group_id"] if g[1:].isdigit()]
-        next_number = max(numbers, default=0) + 1
-        group_ids = []
-        for k in range(n_groups):
-            if k not in match:
-                match[k] = f"G{next_number:04d}"
-                next_number += 1
-                self.event("group_created", match[k], detail=f"{int(new_size[k])} units")
-            group_ids.append(match[k])
+        had = [old_group.get(t) if old_group.get(t) in old_active else None for t in ids]
+        if mode == "incremental" and any(had):
+            found, group_ids = self._keep_groups(centers, sizes, had)
+        else:
+            found, group_ids = self._regroup(centers, sizes, ids, old_active, old_group)
+        new_size = np.array([sizes[found == k].sum() for k in range(len(group_ids))], float)
         for g in old_active:
             if g not in group_ids:
                 self.event("group_retired", g, detail="its themes went to other groups")
@@ -600,6 +611,60 @@ class _Plan:
             .reset_index(drop=True)
         )
 
+    def _keep_groups(
+        self, centers: np.ndarray, sizes: np.ndarray, had: list[str | None]
+    ) -> tuple[np.ndarray, list[str]]:
+        """A nightly run's groups: each theme's own, the nearest one for a new theme."""
+        group_ids = sorted({g for g in had if g})
+        index = {g: k for k, g in enumerate(group_ids)}
+        found = np.array([index.get(g, -1) if g else -1 for g in had], dtype=np.int64)
+        weighted = np.stack(
+            [(sizes[found == k, None] * centers[found == k]).sum(axis=0) for k in index.values()]
+        )
+        nearest = normalize(centers) @ normalize(weighted).T
+        for i in np.flatnonzero(found < 0):
+            found[i] = int(np.argmax(nearest[i]))
+        return found, group_ids
+
+    def _regroup(
+        self,
+        centers: np.ndarray,
+        sizes: np.ndarray,
+        ids: list[str],
+        old_active: list[str],
+        old_group: dict[str, Any],
+    ) -> tuple[np.ndarray, list[str]]:
+        """Every theme grouped anew; groups matched to the previous ones by shared units."""
+        found = group_themes(centers, sizes) if len(ids) else np.empty(0, np.int64)
+        n_groups = int(found.max()) + 1 if len(found) else 0
+        shared = np.zeros((n_groups, len(old_active)))
+        old_size = np.zeros(len(old_active))
+        for i, theme_id in enumerate(ids):
+            g = old_group.get(theme_id)
+            if g in old_active:
+                j = old_active.index(g)
+                shared[found[i], j] += sizes[i]
+                old_size[j] += sizes[i]
+        new_size = np.array([sizes[found == k].sum() for k in range(n_groups)], dtype=float)
+        match: dict[int, str] = {}
+        if n_groups and old_active:
+            rows, cols = linear_sum_assignment(-shared)
+            for r, c in zip(rows, cols, strict=True):
+                # most of the smaller of the two is in the other: it continues it
+                smaller = min(new_size[r], old_size[c])
+                if smaller > 0 and shared[r, c] / smaller >= 0.5:
+                    match[int(r)] = old_active[int(c)]
+        numbers = [int(g[1:]) for g in self.groups["group_id"] if g[1:].isdigit()]
+        next_number = max(numbers, default=0) + 1
+        group_ids = []
+        for k in range(n_groups):
+            if k not in match:
+                match[k] = f"G{next_number:04d}"
+                next_number += 1
+                self.event("group_created", match[k], detail=f"{int(new_size[k])} units")
+            group_ids.append(match[k])
+        return found, group_ids
+
     def _describe_groups(
         self,
         units: pd.DataFrame,
@@ -624,7 +689,10 @@ class _Plan:
             scored,
             sizes,
             noun_phrases(phrases, load_pipeline()),
-            exclude=misspelt_words(words, forms),
+            exclude={
+                **misspelt_words(words, forms),
+                **dict.fromkeys(people_words(words, forms), ""),
+            },
             avoid=sorted({" ".join(str(a).lower().split()) for a in accounts} - {""}),
             taken=list(themes.labels.values()),
         )

@@ -358,7 +358,7 @@ def report(
         store,
         taxonomy=taxonomy,
         accounts=accounts,
-        settings=ReportSettings(min_arr=min_arr, **_voice(cfg)),
+        settings=ReportSettings(min_arr=min_arr, **_voice(cfg), **(cfg.report if cfg else {})),
         out=out,
     )
 

@@ -82,7 +82,7 @@ def test_config_invalid_toml_names_the_line(tmp_path: Path):
         (
             '[stor]\npath = "x"\n',
             r"stor: unknown key; expected one of store, understand, embed, discover, execution, "
-            r"limits, sources",
+            r"limits, report, sources",
         ),
         ("[discover]\nmin_size = 1\n", r"discover\.min_size: must be a whole number >= 2"),
         ("[discover]\nmatch_threshold = 1.5\n", r"discover\.match_threshold: must be a number"),
@@ -123,3 +123,12 @@ def test_config_voice_settings_are_read(tmp_path: Path):
     assert cfg.voice == {"count": ("customer", "relayed", "internal"), "min_substance": 0}
     assert cfg.sources["t"].voice == "customer"
     assert load_config(_config(tmp_path, "")).voice == {}
+
+
+def test_config_report_settings_are_read_and_checked(tmp_path: Path):
+    cfg = load_config(_config(tmp_path, '[report]\nvote = "account"\nfindings = 3\n'))
+    assert cfg.report == {"vote": "account", "findings": 3}
+    with pytest.raises(ConfigError, match=r"must be \"item\" or \"account\""):
+        load_config(_config(tmp_path, '[report]\nvote = "unit"\n'))
+    with pytest.raises(ConfigError, match=r"report\.findings"):
+        load_config(_config(tmp_path, "[report]\nfindings = 0\n"))

@@ -646,6 +646,7 @@ def build_report(
         "last_week": str(last_week.date()) if last_week is not None else None,
         "blind_spots": int(tables["blind_spots"]["significant"].sum()),
         "findings": len(tables["findings"]),
+        "findings_shown": settings.findings,
         "groups": int((tables["groups"]["kind"] == "discovered").sum()),
         "previous_report": (previous or {}).get("_id"),
         "vote": settings.vote,

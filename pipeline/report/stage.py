@@ -79,9 +79,10 @@ def _write_files(report: Report, tmp: Path) -> None:
         csv_safe(out).to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\r\n")
         out.to_json(tmp / "tables" / f"{name}.json", orient="records", indent=1)
     (tmp / "summary.json").write_text(pd.Series(report.summary).to_json(indent=1), encoding="utf-8")
-    (tmp / "report.html").write_text(render_html(report), encoding="utf-8")
+    shown = int(report.summary.get("findings_shown", 5))
+    (tmp / "report.html").write_text(render_html(report, top_spots=shown), encoding="utf-8")
     (tmp / "digest").mkdir()
-    for function, text in render_digests(report).items():
+    for function, text in render_digests(report, per_function=shown).items():
         (tmp / "digest" / f"{function}.md").write_text(text, encoding="utf-8")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -307,3 +308,17 @@ def test_report_renders_in_a_real_browser(report_store):
         browser.close()
     assert errors == []
     assert shot.stat().st_size > 10_000
+
+
+def test_the_same_store_gives_the_same_report(report_store):
+    from silobridge.pipeline.report import build_report
+    from silobridge.pipeline.report.html import render_digests, render_html
+
+    taxonomy = load_taxonomy(TAXONOMY)
+    one, two = (build_report(report_store, taxonomy=taxonomy) for _ in range(2))
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(table, two.tables[name], obj=name)
+    assert len(one.tables["findings"])  # something to compare
+    stamp = re.compile(r"Generated [0-9-]+ [0-9:]+ UTC")
+    assert stamp.sub("", render_html(one)) == stamp.sub("", render_html(two))
+    assert render_digests(one) == render_digests(two)
