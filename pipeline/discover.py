@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,9 @@ from ..classifiers.keyphrases import (
     surface_form,
     word_forms,
 )
+from .embed import Embedder, embed
 from .nlp import load_pipeline
+from .store.cache import EmbeddingCache
 from .store.schema import DISCOVERED, THEME_EVENTS, THEME_GROUPS, THEMES
 from .store.store import Store, StoreWriter, new_run_id
 from .understand.redact_words import census_names
@@ -139,6 +142,12 @@ def describe(
         terms={c: [t for t, _ in scored[c][:10]] for c in scored},
         representatives=reps,
     )
+
+
+@lru_cache(maxsize=1)
+def _default_embedder() -> Embedder:
+    """The default model (loaded only when a label candidate is embedded)."""
+    return Embedder()
 
 
 def readable(terms: Sequence[str], nlp: Any) -> set[str]:
@@ -234,9 +243,9 @@ class DiscoverStage:
             customer says them).
         voices: The voices discovery looks at (``[voice] count``, :func:`.voice.customer_voice`).
         min_substance: The least substance a unit needs (``None``: the substance model's).
-        embedder: The model the units' vectors come from (:class:`~.embed.Embedder`): labels
-            are then chosen by their similarity to the theme's centroid (:func:`describe`);
-            ``None``, or another model than the units', labels by c-TF-IDF alone.
+        embedder: The model the units' vectors come from (:class:`~.embed.Embedder`; ``None``:
+            the default model): labels are chosen by their similarity to the theme's centroid
+            (:func:`describe`). Vectors of another model: labels by c-TF-IDF alone.
     """
 
     def __init__(
@@ -276,6 +285,7 @@ class DiscoverStage:
         run_id: str = "",
         model_id: str = "",
         groups: pd.DataFrame | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> DiscoverResult:
         """Assign ``units`` (with their ``vectors``) to themes, updating the ``registry``.
 
@@ -289,6 +299,8 @@ class DiscoverStage:
             run_id: This run's id (recorded on new and updated themes).
             model_id: The embedding model (a change forces a rebuild).
             groups: The stored ``theme_groups`` table (may be empty or ``None``).
+            cache: Where the vectors of label candidates persist between runs (the store's
+                embedding cache: a nightly run with the same candidates loads no model).
         """
         # the clustering depends on the order of its input; the result must not (a store's file
         # layout, a shuffled DataFrame): units are taken in unit id order
@@ -299,6 +311,7 @@ class DiscoverStage:
             vectors = np.asarray(vectors)[order]
         X = normalize(vectors) if len(units) else np.empty((0, 384), np.float32)
         plan = _Plan(self, registry.copy(), run_id, model_id, groups)
+        plan.cache = cache
         active = plan.registry[plan.registry["status"] == ACTIVE]
         stale_model = bool(len(active)) and set(active["model_id"]) != {model_id}
         mode = "rebuild" if rebuild or not len(active) or stale_model else "incremental"
@@ -321,6 +334,7 @@ class _Plan:
         groups: pd.DataFrame | None = None,
     ):
         self.stage = stage
+        self.cache: EmbeddingCache | None = None
         self.registry = registry.reset_index(drop=True)
         if "group_id" not in self.registry:
             self.registry["group_id"] = None
@@ -727,12 +741,13 @@ class _Plan:
         )
 
     def _embed(self) -> Callable[[list[str]], np.ndarray] | None:
-        """The units' model, to embed label candidates: the stage's embedder when it is the
-        model the units' vectors come from."""
-        embedder = self.stage.embedder
-        if embedder is None or embedder.model_id != self.model_id:
+        """The units' model, to embed label candidates: the stage's embedder (else the default
+        model's) when it is the model the units' vectors come from."""
+        embedder = self.stage.embedder or _default_embedder()
+        if embedder.model_id != self.model_id:
             return None
-        return embedder.encode
+        cache = self.cache
+        return lambda texts: embed(texts, embedder=embedder, cache=cache).vectors
 
     def _stats(
         self,
@@ -849,6 +864,7 @@ def run_discover(
             run_id=run_id,
             model_id=",".join(model_ids),
             groups=groups,
+            cache=EmbeddingCache(store.embeddings_path),
         )
         result.timings.update(read=read_s, discover=time.perf_counter() - t0)
         result.stats["scope"] = scope

@@ -242,6 +242,7 @@ def evaluate_cluster(
         seed=seed,
         runs=runs,
         model_id=embedder.model_id,
+        cache=cache,
     )
     predicted = found[0]
     scores = _cluster_scores(labels, found)
@@ -298,6 +299,7 @@ def _discover_runs(
     seed: int,
     runs: int,
     model_id: str,
+    cache: Any = None,
 ) -> tuple[list[np.ndarray], list[float], DiscoverResult]:
     """Run discovery on a fresh registry with seeds ``seed`` to ``seed + runs - 1`` (at least
     one run): each run's theme per unit (``"-"``: unassigned), its seconds, and the first
@@ -309,7 +311,12 @@ def _discover_runs(
         run_stage = _seeded_stage(base, seed + r)
         t0 = time.perf_counter()
         result = run_stage.run(
-            units, X, registry=empty_registry, previous=empty_previous, model_id=model_id
+            units,
+            X,
+            registry=empty_registry,
+            previous=empty_previous,
+            model_id=model_id,
+            cache=cache,
         )
         seconds.append(time.perf_counter() - t0)
         by_unit = result.assignments.set_index("unit_id")["theme_id"]

@@ -70,5 +70,5 @@ def sample_pipeline_store(tmp_path_factory, embedder) -> Path:
     functions = {n: s.function for n, s in config.sources.items()}
     stage = ClassifyStage(taxonomy=taxonomy, embedder=embedder, configured_functions=functions)
     run_classify(store, stage=stage)
-    run_discover(store, stage=DiscoverStage(stop_words=taxonomy.company))
+    run_discover(store, stage=DiscoverStage(stop_words=taxonomy.company, embedder=embedder))
     return store

@@ -293,3 +293,22 @@ def test_the_order_of_the_units_changes_nothing():
     two = first_run(X[order], units.iloc[order].reset_index(drop=True))
     pd.testing.assert_series_equal(ids(one).sort_index(), ids(two).sort_index())
     assert one.themes["label"].tolist() == two.themes["label"].tolist()
+
+
+def test_labels_come_from_the_units_model_and_a_nightly_run_loads_no_model(
+    understood_store, tmp_path
+):
+    from silobridge.pipeline.embed import Embedder
+
+    store = tmp_path / "store"
+    shutil.copytree(understood_store, store)
+    first = run_discover(store, stage=DiscoverStage(min_size=2, embedder=Embedder()))
+    assert first.stats["themes"] > 0 and first.stats["groups"] > 0
+    fresh = Embedder()  # not loaded: the label candidates' vectors are in the store's cache
+    again = run_discover(store, stage=DiscoverStage(min_size=2, embedder=fresh))
+    assert not fresh.is_loaded
+    def labels(frame, key):
+        return dict(zip(frame[key], frame["label"], strict=True))
+
+    assert labels(again.themes, "theme_id") == labels(first.themes, "theme_id")
+    assert labels(again.groups, "group_id") == labels(first.groups, "group_id")

@@ -38,8 +38,11 @@ def _ray():
 
 def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     drop = [c for c in frame.columns if c.endswith("run_id") or c.endswith("_at")]
-    frame = frame.drop(columns=drop).sort_values(key, kind="stable").reset_index(drop=True)
-    return frame.astype(str)  # lists, dicts and NaN compare by their text
+    # lists, dicts and NaN compare (and sort) by their text
+    frame = frame.drop(columns=drop).astype(str)
+    return frame.sort_values([k for k in key if k not in drop], kind="stable").reset_index(
+        drop=True
+    )
 
 
 @pytest.fixture(scope="module")
