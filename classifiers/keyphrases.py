@@ -277,12 +277,14 @@ def label_candidates(
     avoid: Sequence[str] = (),
 ) -> list[str]:
     """A cluster's possible labels, best first (:func:`_label_candidates`), without those
-    holding a misspelt word (``exclude``) or naming an account (``avoid``)."""
+    holding a misspelt word (``exclude``), naming an account (``avoid``) or repeating a word."""
     exclude = set(exclude or ())
     return [
         t
         for t in _label_candidates(terms, nps)
-        if not exclude.intersection(t.split()) and not names_account(t, avoid)
+        if not exclude.intersection(t.split())
+        and not names_account(t, avoid)
+        and len(set(t.split())) == len(t.split())  # "profile profile" says it once too many
     ]
 
 

@@ -11,7 +11,9 @@ left in ``OUT/.silobridge``) and reports, as JSON (``OUT/score.json``) and a pri
   in the same run: TF-IDF + logistic regression trained on the *train* half of the labelled data
   (never on the generated texts), predicting the same items' customer texts;
 * each planted **blind spot**'s rank in its function's list (``tables/blind_spots.csv``) and the
-  number of other significant "hears more" blind spots per function;
+  number of other significant "hears more" blind spots per function; and what the report shows:
+  its rank among the function's findings (``tables/findings.csv``: found when the finding is its
+  theme or the group holding it) and the other findings per function (``false findings``);
 * whether the planted **spike** is flagged in its week (``tables/spikes.csv``);
 * planted **personal data** found in any output (report files and unit texts).
 

@@ -121,7 +121,12 @@ def test_misspellings_are_found_by_the_texts_and_the_language_not_a_list():
 def test_labels_never_name_an_account_repeat_a_plural_or_hold_a_misspelling():
     terms = {
         0: [("acme logistics", 3.0), ("acme", 2.5), ("csv exports", 2.0), ("export", 1.0)],
-        1: [("csv export", 2.0), ("urgent getitng", 1.9), ("timeouts", 1.5)],
+        1: [
+            ("csv export", 2.0),
+            ("urgent getitng", 1.9),
+            ("export export", 1.8),
+            ("timeouts", 1.5),
+        ],
     }
     names = distinct_labels(
         terms, {0: 10, 1: 5}, exclude={"getitng": "getting"}, avoid=["acme logistics"]
