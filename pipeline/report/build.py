@@ -565,7 +565,7 @@ def build_report(
     taxonomy: Any | None = None,
     accounts: pd.DataFrame | None = None,
     settings: ReportSettings | None = None,
-    previous: dict[str, pd.DataFrame] | None = None,
+    previous: dict[str, Any] | None = None,
 ) -> Report:
     """Compute every analysis of the report (nothing written: :func:`write_report`).
 
@@ -648,7 +648,7 @@ def build_report(
         "findings": len(tables["findings"]),
         "findings_shown": settings.findings,
         "groups": int((tables["groups"]["kind"] == "discovered").sum()),
-        "previous_report": (previous or {}).get("_id"),
+        "previous_report": (previous or {}).get("id"),
         "vote": settings.vote,
         "spikes": len(tables["spikes"]),
         "new_themes": sorted(new),
@@ -681,26 +681,29 @@ def group_table(f: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def read_previous(root: Path) -> dict[str, pd.DataFrame] | None:
-    """The tables of the report ``root/latest`` points at (``themes``, ``findings``,
-    ``blind_spots``, and its ``summary``), or ``None`` when there is none or it cannot be
-    read (a report of an older silobridge: "what changed" then starts afresh)."""
+def read_previous(root: Path) -> dict[str, Any] | None:
+    """What "what changed" compares with: the ``themes`` and ``findings`` tables, the
+    ``summary`` (as a one-column frame) and the ``id`` of the report ``root/latest`` points at;
+    ``None`` when there is none or it cannot be read (a report of an older silobridge, without
+    findings: "what changed" then starts afresh)."""
     latest = root / "latest"
     try:
         folder = latest.resolve(strict=True)
-        out = {n: pd.read_parquet(folder / "tables" / f"{n}.parquet") for n in ("themes",
-               "findings")}  # fmt: skip
+        out: dict[str, Any] = {
+            name: pd.read_parquet(folder / "tables" / f"{name}.parquet")
+            for name in ("themes", "findings")
+        }
         out["summary"] = pd.read_json(folder / "summary.json", typ="series").to_frame("value")
     except (OSError, ValueError, ImportError):
         return None
-    out["_id"] = folder.name  # type: ignore[assignment]
+    out["id"] = folder.name
     return out
 
 
 def changes(
     f: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
-    previous: dict[str, pd.DataFrame] | None,
+    previous: dict[str, Any] | None,
     settings: ReportSettings,
 ) -> pd.DataFrame:
     """What changed: new themes, rising and falling themes, new and resolved blind spots.
@@ -752,7 +755,7 @@ def changes(
 
 
 def _rising_falling(
-    f: pd.DataFrame, previous: dict[str, pd.DataFrame] | None, settings: ReportSettings
+    f: pd.DataFrame, previous: dict[str, Any] | None, settings: ReportSettings
 ) -> list[dict[str, Any]]:
     """The rising and falling themes of :func:`changes`."""
     weeks = f.dropna(subset=["week"])

@@ -307,6 +307,7 @@ def test_labels_come_from_the_units_model_and_a_nightly_run_loads_no_model(
     fresh = Embedder()  # not loaded: the label candidates' vectors are in the store's cache
     again = run_discover(store, stage=DiscoverStage(min_size=2, embedder=fresh))
     assert not fresh.is_loaded
+
     def labels(frame, key):
         return dict(zip(frame[key], frame["label"], strict=True))
 
