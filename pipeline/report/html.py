@@ -526,14 +526,15 @@ def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
     for f in ordered_functions(report):
         lines = [f"# What {md(f)} heard that the others should know", "", f"_{md(period)}_", ""]
         mine = changes[changes["function"].isna() | (changes["function"] == f)]
-        if len(mine):
-            lines += ["## What changed", ""]
-            for r in mine.itertuples():
-                who = f" ({md(r.function)})" if isinstance(r.function, str) else ""
-                lines.append(
-                    f"- {md(r.change.capitalize())}: {md(names.get(r.theme, r.theme))}{who}."
-                )
-            lines.append("")
+        previous = report.summary.get("previous_report")
+        since = f"since the previous report ({md(previous)})" if previous else "in the last weeks"
+        lines += [f"## What changed {since}", ""]
+        for r in mine.itertuples():
+            who = f" ({md(r.function)})" if isinstance(r.function, str) else ""
+            lines.append(f"- {md(r.change.capitalize())}: {md(names.get(r.theme, r.theme))}{who}.")
+        if not len(mine):
+            lines.append("- Nothing new, rising, falling or resolved.")
+        lines += ["", f"## What {md(f)} hears that the others miss", ""]
         rows = found[found["function"] == f].sort_values("finding_rank")
         for r in rows.head(per_function).itertuples():
             link = f"../report.html#{anchor(r.theme)}"

@@ -231,6 +231,8 @@ def test_report_writes_html_tables_and_digests_under_latest(report_store):
     assert evidence.groupby(["finding", "finding_key"]).size().max() <= 5
     digest = (latest / "digest" / "Support.md").read_text()
     assert "What Support heard" in digest and "../report.html#theme-" in digest
+    # it opens with what changed (here: the first report, nothing to compare with)
+    assert digest.index("## What changed") < digest.index("## What Support hears")
 
 
 def test_report_escapes_markup_from_the_data(report_store):
