@@ -92,6 +92,18 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def group_anchor(group: str) -> str:
+    """The HTML id of a group's section (a taxonomy theme without a parent is its own group:
+    its id must differ from the theme's)."""
+    return "group-" + re.sub(r"[^A-Za-z0-9_-]", "-", group)
+
+
+def finding_anchor(report: Report, key: str) -> str:
+    """The HTML id a finding's key (a theme, or a group) links to."""
+    themes = set(report.tables["themes"]["theme"])
+    return anchor(key) if key in themes else group_anchor(key)
+
+
 def anchor(theme: str) -> str:
     """The HTML id of a theme's section."""
     return "theme-" + re.sub(r"[^A-Za-z0-9_-]", "-", theme)
@@ -169,7 +181,7 @@ class _Page:
 
     def link(self, theme: str) -> str:
         """A link to a theme's (or a group's) section, with its name."""
-        return f'<a href="#{anchor(theme)}">{self.name(theme)}</a>'
+        return f'<a href="#{finding_anchor(self.report, theme)}">{self.name(theme)}</a>'
 
 
 def _names(report: Report) -> dict[str, str]:
@@ -474,7 +486,7 @@ def _themes_html(page: _Page) -> list[str]:
         if not len(members):
             continue
         out.append(
-            f'<details class=group id="{anchor(g.group)}"><summary>{esc(g.name)}'
+            f'<details class=group id="{group_anchor(g.group)}"><summary>{esc(g.name)}'
             f"<span class=badge>{esc(g.kind)} · {len(members)} themes</span> "
             f"<span class=stat>{g.items} items</span></summary>"
         )
@@ -537,7 +549,7 @@ def render_digests(report: Report, *, per_function: int = 5) -> dict[str, str]:
         lines += ["", f"## What {md(f)} hears that the others miss", ""]
         rows = found[found["function"] == f].sort_values("finding_rank")
         for r in rows.head(per_function).itertuples():
-            link = f"../report.html#{anchor(r.theme)}"
+            link = f"../report.html#{finding_anchor(report, r.theme)}"
             kind = " (group)" if r.level == "group" else ""
             lines.append(
                 f"- **[{md(names.get(r.theme, r.theme))}]({link})**{kind}: {r.items} items, "

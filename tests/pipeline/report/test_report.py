@@ -231,6 +231,11 @@ def test_report_writes_html_tables_and_digests_under_latest(report_store):
     assert evidence.groupby(["finding", "finding_key"]).size().max() <= 5
     digest = (latest / "digest" / "Support.md").read_text()
     assert "What Support heard" in digest and "../report.html#theme-" in digest
+    # every section id once, and every link into the page lands on one
+    html = (latest / "report.html").read_text()
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert set(re.findall(r'href="#([^"]+)"', html)) <= set(ids)
     # it opens with what changed (here: the first report, nothing to compare with)
     assert digest.index("## What changed") < digest.index("## What Support hears")
 
