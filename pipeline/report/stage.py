@@ -22,7 +22,8 @@ import pandas as pd
 
 from ...errors import StoreError
 from ..store.store import Store, new_run_id
-from .build import Report, ReportSettings, build_report, read_accounts, read_previous
+from .build import Report, ReportSettings, build_report, read_accounts
+from .changes import read_previous
 from .html import render_digests, render_html
 from .safety import csv_safe, stale_entries
 
@@ -104,7 +105,7 @@ def run_report(
 ) -> Report:
     """Build the report from the store and write it to ``STORE/reports/<id>/`` (or ``out``),
     holding the store's write lock throughout. What changed is measured against the report
-    ``latest`` pointed at before (:func:`.build.read_previous`).
+    ``latest`` pointed at before (:func:`.changes.read_previous`).
 
     Nothing is committed to the store (no run manifest: ``silobridge runs`` lists the runs that
     changed it); the lock only keeps writers out while the report reads the store and writes.

@@ -18,13 +18,8 @@ from silobridge.pipeline.report import ReportSettings, run_report
 from silobridge.pipeline.report.build import (
     ReportSettings as Settings,
 )
-from silobridge.pipeline.report.build import (
-    blind_spots,
-    changes,
-    findings,
-    spikes,
-    two_levels,
-)
+from silobridge.pipeline.report.build import blind_spots, findings, spikes, two_levels
+from silobridge.pipeline.report.changes import changes
 from silobridge.pipeline.report.html import SCRIPT, md
 from silobridge.pipeline.understand import UnderstandStage, run_understand
 from silobridge.taxonomy import load_taxonomy

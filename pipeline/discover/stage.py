@@ -1,23 +1,7 @@
-"""The discover stage: themes nobody put in the taxonomy, with ids that stay put across runs.
+"""The discover stage's runs: clustering, ids kept across runs, groups, the registry.
 
-It looks at the units the classify stage left *unassigned* when a taxonomy is configured, at
-every unit when none is; only at what customers said (not the company's own turns in tickets,
-calls and chats, nor form prompts: :func:`~.voice.customer_voice`). The store keeps a theme
-registry (``themes``): every discovered theme ever, with its label, top terms, representative
-units, centroid and status, so that:
-
-* a **nightly run** (the default) keeps each unit's theme, assigns new units to the nearest
-  theme they fall inside (its radius), and clusters only what is left; new clusters whose
-  centroid matches an existing theme join it, the others become new themes;
-* a **rebuild** (``--rebuild``, the first run, or a new embedding model) clusters everything
-  again, then matches the new clusters to the registry's themes by centroid similarity (an
-  optimal one-to-one assignment above ``match_threshold``) and then by shared units, so a theme
-  keeps its id; an old theme whose units went into another theme is recorded as *merged* into
-  it, a new cluster made of units of a theme that lives on is recorded as *split* from it;
-* ids (``D0001``...) are never reused: retired and merged themes stay in the registry.
-
-What happened is in ``theme_events`` (created, merged, split, retired...), and each unit's theme
-in ``discovered``.
+See :mod:`silobridge.pipeline.discover` for what a run does; :mod:`.labels` labels themes and
+groups.
 """
 
 from __future__ import annotations
@@ -28,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,168 +20,18 @@ import pandas as pd
 import pyarrow as pa
 from scipy.optimize import linear_sum_assignment
 
-from .._version import __version__
-from ..classifiers.cluster import ThemeClusterer, assign, group_themes, normalize, theme_radius
-from ..classifiers.keyphrases import (
-    ctfidf_terms,
-    distinct_labels,
-    ending_in_a_noun,
-    label_candidates,
-    misspelt_words,
-    noun_phrases,
-    representatives,
-    short_text,
-    surface_form,
-    word_forms,
-)
-from .embed import Embedder, embed
-from .nlp import load_pipeline
-from .store.cache import EmbeddingCache
-from .store.schema import DISCOVERED, THEME_EVENTS, THEME_GROUPS, THEMES
-from .store.store import Store, StoreWriter, new_run_id
-from .understand.redact_words import census_names
-from .voice import DEFAULT_VOICES, customer_voice
+from ..._version import __version__
+from ...classifiers.cluster import ThemeClusterer, assign, group_themes, normalize, theme_radius
+from ..embed import embed
+from ..store.cache import EmbeddingCache
+from ..store.schema import DISCOVERED, THEME_EVENTS, THEME_GROUPS, THEMES
+from ..store.store import Store, StoreWriter, new_run_id
+from ..voice import DEFAULT_VOICES, customer_voice
+from .labels import Themes, default_embedder, describe, describe_groups
 
 log = logging.getLogger(__name__)
 
 ACTIVE = "active"
-
-
-@dataclass
-class Themes:
-    """Clusters of some texts described for people: what :func:`describe` returns."""
-
-    labels: dict[int, str]
-    terms: dict[int, list[str]]
-    representatives: dict[int, list[int]]
-
-
-def describe(
-    texts: Sequence[str],
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    centers: np.ndarray,
-    *,
-    keep: dict[int, str] | None = None,
-    fixed: dict[int, str] | None = None,
-    n_representatives: int = 5,
-    stop_words: Sequence[str] = (),
-    accounts: Sequence[str] = (),
-    embed: Callable[[list[str]], np.ndarray] | None = None,
-) -> Themes:
-    """Label, top terms and representatives of each cluster ``>= 0`` of ``labels``.
-
-    Args:
-        keep: A cluster's previous automatic label, kept while it is still among the cluster's
-            five best candidates (labels do not flicker from run to run).
-        fixed: Labels people gave (renamed themes): kept as they are, and no other theme
-            takes them.
-        stop_words: More words no term starts or ends with (the company's own name).
-        accounts: Account names no label may name.
-        embed: The model the ``vectors`` come from (texts to unit vectors): a cluster's label
-            is then the candidate (of its :data:`LABEL_CANDIDATES` best by c-TF-IDF) whose
-            embedding is closest to the cluster's centroid (as KeyBERT does for a document).
-    """
-    scored = ctfidf_terms(texts, labels, top=15, stop_words=stop_words, max_words=4)
-    sizes = Counter(int(c) for c in labels if c >= 0)
-    phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
-    nlp = load_pipeline()
-    nps = noun_phrases(phrases, nlp)
-    forms = word_forms(texts)
-    words = sorted({w for terms in scored.values() for t, _ in terms for w in t.split()})
-    avoid = sorted({" ".join(a.lower().split()) for a in accounts if isinstance(a, str)} - {""})
-    misspelt = misspelt_words(words, forms)
-    # a first name the redaction let through ("Olivia fixed our issue") names no theme
-    exclude = {**misspelt, **dict.fromkeys(people_words(words, forms), "")}
-    reps = {}
-    texts = list(texts)
-    for c in scored:
-        members = np.flatnonzero(labels == c)
-        picked = representatives(
-            vectors[members], [texts[i] for i in members], centers[c], k=n_representatives
-        )
-        reps[c] = [int(members[i]) for i in picked]
-    scores = (
-        centroid_scores(scored, nps, centers, embed, exclude=exclude, avoid=avoid)
-        if embed is not None
-        else None
-    )
-    names = distinct_labels(
-        scored,
-        sizes,
-        nps,
-        keep=keep,
-        fixed=fixed,
-        exclude=exclude,
-        avoid=avoid,
-        fallback={c: short_text(texts[r[0]], misspelt) for c, r in reps.items() if r},
-        scores=scores,
-        prefer=readable(sorted({t for ts in (scores or {}).values() for t in ts}), nlp),
-    )
-    fixed = fixed or {}
-    names = {c: v if c in fixed else surface_form(v, forms) for c, v in names.items()}
-    return Themes(
-        labels=names,
-        terms={c: [t for t, _ in scored[c][:10]] for c in scored},
-        representatives=reps,
-    )
-
-
-@lru_cache(maxsize=1)
-def _default_embedder() -> Embedder:
-    """The default model (loaded only when a label candidate is embedded)."""
-    return Embedder()
-
-
-def readable(terms: Sequence[str], nlp: Any) -> set[str]:
-    """The ``terms`` that read as a whole: a word, or a phrase ending in a noun (not one cut
-    short, "sorry for the long", "paying per seat gets")."""
-    phrases = [t for t in terms if " " in t]
-    return {t for t in terms if " " not in t} | ending_in_a_noun(phrases, nlp)
-
-
-def people_words(words: Sequence[str], forms: dict[str, Counter[str]]) -> set[str]:
-    """The ``words`` that are people's given names: written with a capital inside sentences
-    (``forms``: :func:`~..classifiers.keyphrases.word_forms`) and on the US Census given-name
-    lists. A label never holds one."""
-    given, _ = census_names()
-    out = set()
-    for word in words:
-        seen = forms.get(word)
-        if word in given and seen and seen.most_common(1)[0][0][:1].isupper():
-            out.add(word)
-    return out
-
-
-#: How many of a cluster's best candidates (by c-TF-IDF) are embedded to choose its label.
-LABEL_CANDIDATES = 8
-
-
-def centroid_scores(
-    scored: dict[int, list[tuple[str, float]]],
-    nps: set[str],
-    centers: np.ndarray,
-    embed: Callable[[list[str]], np.ndarray],
-    *,
-    exclude: dict[str, str],
-    avoid: Sequence[str],
-) -> dict[int, dict[str, float]]:
-    """The cosine similarity of each cluster's best label candidates to its centroid.
-
-    Measured on every labelled clustering set (``benchmarks/label_quality.py``) against
-    centred vectors (the units' mean taken out of both) and against a contrast with the
-    nearest other centroid: the plain similarity named the sets' classes best."""
-    candidates = {
-        c: label_candidates(terms, nps, exclude=exclude, avoid=avoid)[:LABEL_CANDIDATES]
-        for c, terms in scored.items()
-    }
-    phrases = sorted({t for ts in candidates.values() for t in ts})
-    if not phrases:
-        return {}
-    vectors = dict(zip(phrases, normalize(np.asarray(embed(phrases))), strict=True))
-    return {
-        c: {t: float(vectors[t] @ centers[c]) for t in ts} for c, ts in candidates.items() if ts
-    }
 
 
 def match_centroids(
@@ -599,7 +432,17 @@ class _Plan:
                 self.event("group_retired", g, detail="its themes went to other groups")
         for i, theme_id in enumerate(ids):
             self._set(theme_id, group_id=group_ids[found[i]])
-        names, terms = self._describe_groups(units, labels, found, group_ids, themes)
+        names, terms = (
+            describe_groups(
+                units["text"].tolist(),
+                np.where(labels >= 0, found[np.maximum(labels, 0)], -1),
+                stop_words=self.stage.stop_words,
+                accounts=_accounts(units),
+                taken=list(themes.labels.values()),
+            )
+            if group_ids
+            else ({}, {})
+        )
         rows = []
         for k, g in enumerate(group_ids):
             rows.append(
@@ -679,42 +522,6 @@ class _Plan:
             group_ids.append(match[k])
         return found, group_ids
 
-    def _describe_groups(
-        self,
-        units: pd.DataFrame,
-        labels: np.ndarray,
-        found: np.ndarray,
-        group_ids: list[str],
-        themes: Themes,
-    ) -> tuple[dict[int, str], dict[int, list[str]]]:
-        """Each group's label (distinct from the other groups' and from every theme's) and
-        top terms, from the texts of its units."""
-        if not len(group_ids):
-            return {}, {}
-        by_unit = np.where(labels >= 0, found[np.maximum(labels, 0)], -1)
-        texts = units["text"].tolist()
-        scored = ctfidf_terms(texts, by_unit, top=15, stop_words=self.stage.stop_words)
-        sizes = Counter(int(c) for c in by_unit if c >= 0)
-        phrases = sorted({t for terms in scored.values() for t, _ in terms if " " in t})
-        forms = word_forms(texts)
-        words = sorted({w for terms in scored.values() for t, _ in terms for w in t.split()})
-        accounts = units["account"].dropna().unique().tolist() if "account" in units else []
-        names = distinct_labels(
-            scored,
-            sizes,
-            noun_phrases(phrases, load_pipeline()),
-            exclude={
-                **misspelt_words(words, forms),
-                **dict.fromkeys(people_words(words, forms), ""),
-            },
-            avoid=sorted({" ".join(str(a).lower().split()) for a in accounts} - {""}),
-            taken=list(themes.labels.values()),
-        )
-        return (
-            {c: surface_form(v, forms) for c, v in names.items()},
-            {c: [t for t, _ in scored[c][:10]] for c in scored},
-        )
-
     def _describe(
         self,
         units: pd.DataFrame,
@@ -736,14 +543,14 @@ class _Plan:
             keep={index[t]: lab for t, lab in zip(auto["theme_id"], auto["label"], strict=True)},
             fixed={index[t]: lab for t, lab in zip(user["theme_id"], user["label"], strict=True)},
             stop_words=self.stage.stop_words,
-            accounts=units["account"].dropna().unique().tolist() if "account" in units else (),
+            accounts=_accounts(units),
             embed=self._embed(),
         )
 
     def _embed(self) -> Callable[[list[str]], np.ndarray] | None:
         """The units' model, to embed label candidates: the stage's embedder (else the default
         model's) when it is the model the units' vectors come from."""
-        embedder = self.stage.embedder or _default_embedder()
+        embedder = self.stage.embedder or default_embedder()
         if embedder.model_id != self.model_id:
             return None
         cache = self.cache
@@ -776,6 +583,11 @@ class _Plan:
             "retired": counts["retired"],
             "assigned_by": dict(Counter(assignments["assigned_by"])),
         }
+
+
+def _accounts(units: pd.DataFrame) -> list[str]:
+    """The units' account names (no label may name one)."""
+    return units["account"].dropna().unique().tolist() if "account" in units else []
 
 
 def _centroids(
