@@ -351,9 +351,11 @@ def blind_spots(
         _contrasts(part, settings, pairwise).assign(level=level)
         for level, part in counts.groupby("level", sort=True)
     ]
-    out = pd.concat(parts, ignore_index=True) if parts else _contrasts(counts, settings, pairwise)
-    if "level" not in out:
-        out["level"] = "theme"
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts  # no counts at all: an empty table of the same columns
+        else _contrasts(counts, settings, pairwise).assign(level="theme")
+    )
     out["p_value"] = _p_two_sided(out["z"].to_numpy())
     out["p_adjusted"] = bh_adjust(out["p_value"].to_numpy())
     totals = counts.drop_duplicates("function").set_index("function")["function_items"]
