@@ -60,7 +60,7 @@ label_app = typer.Typer(
 )
 app.add_typer(label_app, name="label")
 themes_app = typer.Typer(
-    help="List discovered themes; rename, merge, or promote one into the taxonomy.",
+    help="List discovered themes in their groups; rename, merge, or promote one.",
     invoke_without_command=True,
 )
 app.add_typer(themes_app, name="themes")

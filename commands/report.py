@@ -35,10 +35,12 @@ def report(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the report: who hears which theme, blind spots, trends and spikes, with quotes.
+    """Build the report: what changed, findings per function, who hears which theme, trends
+    and spikes, themes in their groups, with quotes.
 
     Writes STORE/reports/<id>/ (report.html, tables as Parquet/CSV/JSON, a Markdown digest per
-    function) and points STORE/reports/latest at it.
+    function) and points STORE/reports/latest at it; what changed is measured against the
+    report latest pointed at before. [report] in the config: vote, findings, min_items.
     """
     with _errors():
         cfg = _load(config, required=False)
