@@ -49,10 +49,10 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,11 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from eval_sets import SETS, EvalSet, class_name, load_set  # noqa: E402
+
 OUT = HERE / "out"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -84,115 +89,7 @@ _FILLER = frozenset(
 _FRAGMENT = frozenset({"do", "does", "did", "doing", "wanna", "gonna", "gotta", "ur", "u", "pls"})
 
 
-@dataclass
-class EvalSet:
-    """One labelled set: texts, their gold class, where they came from."""
-
-    name: str
-    texts: list[str]
-    labels: list[str]
-    source: str
-
-
-# ------------------------------------------------------------------------------ the data
-
-
-def _frame(texts: pd.Series, labels: pd.Series) -> tuple[list[str], list[str]]:
-    """Texts and labels as strings, rows with an empty text or label dropped."""
-    keep = (texts.notna() & labels.notna()).to_numpy()
-    df = pd.DataFrame({"text": texts[keep].astype(str).str.strip(), "label": labels[keep]})
-    df = df[df["text"].ne("")]
-    return df["text"].tolist(), df["label"].astype(str).tolist()
-
-
-def _banking77(eval_dir: Path) -> tuple[list[str], list[str]]:
-    df = pd.read_csv(eval_dir / "banking77" / "test.csv")
-    return _frame(df["text"], df["category"])
-
-
-def _clinc150(eval_dir: Path) -> tuple[list[str], list[str]]:
-    df = pd.read_csv(eval_dir / "clinc150" / "clinc150_full.csv")
-    df = df[(df["split"] == "test") & (df["intent"] != "oos")]
-    return _frame(df["text"], df["intent"])
-
-
-def _bitext(eval_dir: Path) -> tuple[list[str], list[str]]:
-    folder = eval_dir / "bitext_customer_support"
-    df = pd.concat(
-        [pd.read_csv(folder / f) for f in ("train.csv", "validation.csv", "test.csv")],
-        ignore_index=True,
-    )
-    return _frame(df["utterance"], df["intent"])
-
-
-def _it_tickets(eval_dir: Path) -> tuple[list[str], list[str]]:
-    df = pd.read_csv(eval_dir / "it_service_tickets" / "all_tickets_processed_improved_v3.csv")
-    return _frame(df["Document"], df["Topic_group"])
-
-
-def _dstc11(domain: str) -> Callable[[Path], tuple[list[str], list[str]]]:
-    def load(eval_dir: Path) -> tuple[list[str], list[str]]:
-        df = pd.read_csv(eval_dir / "dstc11_intent_induction" / "dstc11_intents.csv")
-        df = df[df["domain"] == domain]
-        return _frame(df["text"], df["label"])
-
-    return load
-
-
-def _cfpb(column: str) -> Callable[[Path], tuple[list[str], list[str]]]:
-    def load(eval_dir: Path) -> tuple[list[str], list[str]]:
-        df = pd.read_csv(eval_dir / "cfpb_complaints_sample" / "cfpb_narratives.csv")
-        return _frame(df["text"], df[column])
-
-    return load
-
-
-def _star(eval_dir: Path) -> tuple[list[str], list[str]]:
-    folder = eval_dir / "star_dialogues"
-    dialogues = pd.read_csv(folder / "star_conversations.csv")
-    single = dialogues[(dialogues["multitask"] == 0) & dialogues["label"].notna()]
-    turns = pd.read_csv(folder / "star_turns.csv", usecols=["conversation_id", "speaker", "text"])
-    user = turns[(turns["speaker"] == "user") & turns["text"].notna()]
-    joined = user.groupby("conversation_id", sort=True)["text"].agg(
-        lambda t: " ".join(s.strip() for s in t)
-    )
-    single = single.set_index("conversation_id").join(joined.rename("text"), how="inner")
-    return _frame(single["text"], single["label"])
-
-
-#: ``{set name: (loader, description)}``, in the order of the table.
-SETS: dict[str, tuple[Callable[[Path], tuple[list[str], list[str]]], str]] = {
-    "banking77": (_banking77, "banking77/test.csv, category"),
-    "clinc150": (_clinc150, "clinc150_full.csv, split test, intent != oos"),
-    "bitext": (_bitext, "bitext_customer_support train+validation+test, intent"),
-    "it_tickets": (_it_tickets, "it_service_tickets, Document / Topic_group"),
-    "dstc11_insurance": (_dstc11("insurance"), "dstc11_intents.csv, domain insurance"),
-    "dstc11_banking": (_dstc11("banking"), "dstc11_intents.csv, domain banking"),
-    "dstc11_finance": (_dstc11("finance"), "dstc11_intents.csv, domain finance"),
-    "cfpb_product": (_cfpb("product"), "cfpb_narratives.csv, product"),
-    "cfpb_issue": (_cfpb("issue"), "cfpb_narratives.csv, issue"),
-    "star": (_star, "star_dialogues single-task dialogues, user turns joined, task"),
-}
-
-
-def load_set(name: str, eval_dir: Path, *, cap: int, seed: int) -> EvalSet:
-    """Set ``name``, a seeded random sample of at most ``cap`` texts (in their file order)."""
-    loader, source = SETS[name]
-    texts, labels = loader(eval_dir)
-    if len(texts) > cap:
-        rows = np.sort(np.random.default_rng(seed).choice(len(texts), size=cap, replace=False))
-        texts, labels = [texts[i] for i in rows], [labels[i] for i in rows]
-    return EvalSet(name, texts, labels, source)
-
-
 # ------------------------------------------------------------------------------ labels
-
-
-def class_name(label: str) -> str:
-    """A class id as lower-case words: ``card_arrival`` -> "card arrival", ``GetQuote`` ->
-    "get quote"."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", label)
-    return " ".join(spaced.replace("_", " ").replace("-", " ").split()).lower()
 
 
 def top_term_labels(texts: Sequence[str], clusters: np.ndarray, n_themes: int) -> list[str]:
