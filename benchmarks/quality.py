@@ -108,6 +108,14 @@ def zero_shot_methods() -> dict[str, Callable[..., np.ndarray]]:
         )
         return _aligned(model, X, data.labels)
 
+    def self_trained_and_cosine(data: ClassifySet, embed: Any, X: np.ndarray) -> np.ndarray:
+        # the mean of the self-trained model's probabilities and the label cosine's softmax
+        trained = silobridge(data, embed, X)
+        cosine = PrototypeClassifier().fit(
+            embed([class_name(lab) for lab in data.labels]), np.asarray(data.labels)
+        )
+        return (trained + _aligned(cosine, X, data.labels)) / 2
+
     def prototype(data: ClassifySet, embed: Any, X: np.ndarray) -> np.ndarray:
         model, _ = build_classifier(embed, descriptions=_described(data))
         return _aligned(model, X, data.labels)
@@ -116,6 +124,7 @@ def zero_shot_methods() -> dict[str, Callable[..., np.ndarray]]:
         "silobridge": silobridge,
         "label_cosine": label_cosine,
         "prototype_templates": prototype,
+        "self_trained_and_cosine": self_trained_and_cosine,
     }
 
 
