@@ -48,7 +48,6 @@ from .store.labels import add_theme_labels
 from .store.schema import CLASSIFIED
 from .store.store import Store, new_run_id
 from .understand.redact import Redactor
-from .voice import DEFAULT_VOICES, customer_voice
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +70,6 @@ INSIGHT_ZERO_SHOT = "insight_type.zero_shot.v1"
 FUNCTION_INFERRED = "function.logreg.v1"
 #: Units labelled per :meth:`ClassifyStage.predict` call (see there).
 LABEL_BLOCK = 4096
-#: A unit's own weight against its item's in the vector a unit with no theme of its own is read
-#: again from (:class:`ClassifyStage` ``unit_weight``): 0, such a unit reads as its item. Best
-#: or near it held out on 7 sets (``benchmarks/eval_item_context.py``, docs/classify.md).
-UNIT_WEIGHT = 0.0
 
 
 @dataclass
@@ -101,17 +96,6 @@ class ClassifyStage:
         configured_functions: ``{source_name: function}`` from the sources' config.
         theme_examples: Labelled units (``text``, ``theme``; from ``silobridge label import``):
             themes become few-shot, the taxonomy's prompts joining the examples.
-        unit_weight: A unit that gets no theme from its own vector is read again from
-            ``unit_weight * unit + (1 - unit_weight) * item`` (normalised; the item's vector is
-            the normalised mean of its units', fitted in :meth:`fit`). A unit of a one-unit
-            item (or of one :meth:`fit` did not see) is read alone; ``1`` switches item context
-            off. Measured in ``benchmarks/eval_item_context.py``
-            (docs/classify.md).
-        voices, min_substance: What counts as customer voice (``[voice]``,
-            :func:`~silobridge.pipeline.voice.customer_voice`): an item's vector is the mean of
-            its customer-voice units when ``fit`` is given the columns that decides it from
-            (``role``, ``channel``...) and the item has any; of all its units otherwise. Staff
-            replies, greetings and signatures would pull its units off the customer's theme.
     """
 
     def __init__(
@@ -123,9 +107,6 @@ class ClassifyStage:
         second_theme_margin: float = 0.25,
         configured_functions: Mapping[str, str | None] | None = None,
         theme_examples: pd.DataFrame | None = None,
-        unit_weight: float = UNIT_WEIGHT,
-        voices: Sequence[str] = DEFAULT_VOICES,
-        min_substance: float | None = None,
     ):
         self.taxonomy = taxonomy
         self.embedder = embedder
@@ -133,9 +114,6 @@ class ClassifyStage:
         self.second_theme_margin = second_theme_margin
         self.configured_functions = dict(configured_functions or {})
         self.theme_examples = theme_examples
-        self.unit_weight = unit_weight
-        self.voices = tuple(voices)
-        self.min_substance = min_substance
 
     @property
     def taxonomy_(self) -> Taxonomy:
@@ -238,82 +216,7 @@ class ClassifyStage:
         self.insight_model()
         self.sentiment_model().fit(units["text"].tolist(), vectors)
         self._fit_functions(units, vectors)
-        counted = None
-        if {"role", "channel"} <= set(units.columns):
-            voice = customer_voice(units, voices=self.voices, min_substance=self.min_substance)
-            counted = voice.to_numpy()
-        self.fit_items(units, vectors, counted)
         return self
-
-    def fit_items(
-        self, units: pd.DataFrame, vectors: np.ndarray, counted: np.ndarray | None = None
-    ) -> ClassifyStage:
-        """Each item's vector: the normalised mean of its units' (those ``counted``, when any
-        of the item's are; all otherwise), for the items with two units or more.
-
-        Computed once over all the units, so a unit's themes do not depend on which block of
-        :meth:`predict` its item's other units fall in.
-        """
-        items = units["item_id"].astype(str).to_numpy()
-        codes, ids = pd.factorize(items, sort=True)
-        n_units = np.bincount(codes, minlength=len(ids))
-        use = np.ones(len(items), bool) if counted is None else np.array(counted, bool, copy=True)
-        has_counted = np.bincount(codes[use], minlength=len(ids)) > 0
-        use |= ~has_counted[codes]  # an item none of whose units count: all of them
-        rows = np.flatnonzero(use & (n_units[codes] >= 2))
-        rows = rows[np.argsort(codes[rows], kind="stable")]
-        if not rows.size:
-            self.item_ids_ = pd.Index([], dtype=object)
-            self.item_vectors_ = np.empty((0, vectors.shape[1]), np.float32)
-            return self
-        group = codes[rows]
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        sums = np.add.reduceat(np.asarray(vectors, np.float64)[rows], starts, axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        self.item_ids_ = pd.Index(ids[group[starts]])
-        self.item_vectors_ = (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-        return self
-
-    def theme_vectors(self, units: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
-        """The vectors units' themes are read from: each unit's own, blended with its item's
-        (:meth:`fit_items`) by ``unit_weight``; a unit of a one-unit item keeps its own."""
-        ids = getattr(self, "item_ids_", None)
-        if ids is None or not len(ids) or self.unit_weight >= 1 or not len(units):
-            return vectors
-        where = ids.get_indexer(units["item_id"].astype(str).to_numpy())
-        mine = np.flatnonzero(where >= 0)
-        if not mine.size:
-            return vectors
-        out = np.array(vectors, dtype=np.float32, copy=True)
-        w = float(self.unit_weight)
-        mixed = w * out[mine] + (1.0 - w) * self.item_vectors_[where[mine]]
-        norms = np.linalg.norm(mixed, axis=1, keepdims=True)
-        out[mine] = mixed / np.where(norms > 0, norms, 1.0)
-        return out
-
-    def unit_themes(self, vectors: np.ndarray) -> tuple[list[list[dict[str, Any]]], np.ndarray]:
-        """Each unit's kept themes (``[{id, probability}]``, first theme first) from its theme
-        vectors (:meth:`theme_vectors`), and its best theme's probability."""
-        themes = self.theme_model()
-        proba = self.theme_probabilities(vectors)
-        over_background = (
-            themes.decision_function(vectors)
-            - (np.asarray(vectors, dtype=np.float32) @ self._background())[:, None]
-        )
-        theme_lists = []
-        best_p = []
-        for row, margin in zip(proba, over_background, strict=True):
-            order = np.argsort(-row)
-            kept = []
-            if row[order[0]] >= self.theme_threshold:
-                kept = [
-                    {"id": str(themes.classes_[j]), "probability": round(float(row[j]), 4)}
-                    for j in order
-                    if j == order[0] or margin[j] >= self.second_theme_margin
-                ]
-            theme_lists.append(kept)
-            best_p.append(float(row[order[0]]))
-        return theme_lists, np.asarray(best_p)
 
     def predict(self, units: pd.DataFrame, vectors: np.ndarray) -> pd.DataFrame:
         """Label a block of ``units`` (after :meth:`fit`), one row per unit.
@@ -327,29 +230,27 @@ class ClassifyStage:
         with threadpool_limits(1, user_api="blas"):
             return self._predict(units, vectors)
 
-    def themes_of(
-        self, units: pd.DataFrame, vectors: np.ndarray
-    ) -> tuple[list[list[dict[str, Any]]], np.ndarray]:
-        """Each unit's kept themes and best theme's probability (:meth:`unit_themes`): from its
-        own vector; a unit that gets no theme that way, of an item with other units, is read
-        again with its item's context (:meth:`theme_vectors`)."""
-        theme_lists, best_p = self.unit_themes(vectors)
-        ids = getattr(self, "item_ids_", None)
-        if ids is None or not len(ids) or self.unit_weight >= 1:
-            return theme_lists, best_p
-        vague = np.flatnonzero([not kept for kept in theme_lists])
-        if not vague.size:
-            return theme_lists, best_p
-        mixed = self.theme_vectors(units.iloc[vague], vectors[vague])
-        again, again_p = self.unit_themes(mixed)
-        for k, i in enumerate(vague):
-            theme_lists[i] = again[k]
-            best_p[i] = again_p[k]
-        return theme_lists, best_p
-
     def _predict(self, units: pd.DataFrame, vectors: np.ndarray) -> pd.DataFrame:
-        theme_lists, best_p = self.themes_of(units, vectors)
-        best = [kept[0]["id"] if kept else None for kept in theme_lists]
+        themes = self.theme_model()
+        proba = self.theme_probabilities(vectors)
+        over_background = (
+            themes.decision_function(vectors)
+            - (np.asarray(vectors, dtype=np.float32) @ self._background())[:, None]
+        )
+        theme_lists = []
+        best, best_p = [], []
+        for row, margin in zip(proba, over_background, strict=True):
+            order = np.argsort(-row)
+            kept = []
+            if row[order[0]] >= self.theme_threshold:
+                kept = [
+                    {"id": str(themes.classes_[j]), "probability": round(float(row[j]), 4)}
+                    for j in order
+                    if j == order[0] or margin[j] >= self.second_theme_margin
+                ]
+            theme_lists.append(kept)
+            best.append(kept[0]["id"] if kept else None)
+            best_p.append(float(row[order[0]]))
         insight = self.insight_model()
         insight_p = insight.predict_proba(vectors)
         insight_type = insight.classes_[insight_p.argmax(axis=1)]
@@ -472,8 +373,6 @@ def run_classify(
         store = Store.open(store)
     with store.writing(run_id) as writer:
         columns = ["unit_id", "item_id", "source_name", "function", "text"]
-        # what decides customer voice, whose units make an item's vector (ClassifyStage.fit)
-        columns += ["role", "channel", "voice", "substance"]
         units = store.units(columns=[*columns, "embedding_key", "model_id"])
         # self-training fits on all units: their order must not depend on the file layout
         units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)

@@ -107,7 +107,6 @@ def classify_stage(
         theme_examples=theme_labels(store),
         embedder=shared or embedder(cfg),
         configured_functions={n: s.function for n, s in cfg.sources.items()} if cfg else {},
-        **_voice(cfg),
     )
 
 

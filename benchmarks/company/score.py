@@ -106,27 +106,6 @@ def baseline(texts_key: str, test: list[str]) -> list[str]:
     return [str(p) for p in model.predict(test)] if test else []
 
 
-def whole_items(out: Path, texts: list[str]) -> tuple[list[str], list[str]]:
-    """The classify stage's zero-shot theme model (the company's taxonomy) on each item's whole
-    customer text: its top theme, and the same kept only at the stage's ``theme_threshold``
-    (else ``(none)``). What per-item aggregation over units is compared with. Without a
-    taxonomy: ``(none)`` for all."""
-    from silobridge.pipeline.classify import ClassifyStage
-
-    taxonomy = out / "taxonomy.yaml"
-    if not taxonomy.is_file() or not texts:
-        return ["(none)"] * len(texts), ["(none)"] * len(texts)
-    stage = ClassifyStage(taxonomy=taxonomy)
-    proba = stage.theme_probabilities(stage._embed(texts))
-    classes = stage.theme_model().classes_
-    top = [str(classes[j]) for j in proba.argmax(axis=1)]
-    kept = [
-        t if p >= stage.theme_threshold else "(none)"
-        for t, p in zip(top, proba.max(axis=1), strict=True)
-    ]
-    return top, kept
-
-
 def _assign(unit_words: set[str], passages: list[dict]) -> int | None:
     """Index of the passage holding the largest share (>= 0.5) of a unit's words."""
     if not unit_words:
@@ -272,13 +251,10 @@ def score(out: Path, *, run: bool = True) -> dict[str, Any]:
     mapping["(none)"] = "(none)"
     mapped = [mapping[p] for p in raw]
     base = baseline(gen["texts"], [e["customer_text"] for e in gold_items])
-    whole, whole_kept = whole_items(out, [e["customer_text"] for e in gold_items])
     result["themes"] = {
         "macro_f1": macro_f1(gold, raw, theme_ids),
         "macro_f1_mapped": macro_f1(gold, mapped, theme_ids),
         "baseline_macro_f1": macro_f1(gold, base, theme_ids),
-        "whole_item_macro_f1": macro_f1(gold, whole, theme_ids),
-        "whole_item_kept_macro_f1": macro_f1(gold, whole_kept, theme_ids),
         "items_without_theme": sum(p == "(none)" for p in raw),
         "items": len(gold),
     }
@@ -418,7 +394,6 @@ COLUMNS = (
     ("voice noise", lambda r: r["voice"]["noise_share"]),
     # without a taxonomy, discovered themes mapped to the gold theme most of their items have
     ("theme F1", lambda r: r["themes"]["macro_f1" if r["taxonomy"] else "macro_f1_mapped"]),
-    ("whole-item F1", lambda r: r["themes"].get("whole_item_macro_f1", "n/a")),
     ("baseline F1", lambda r: r["themes"]["baseline_macro_f1"]),
     (
         "blind ranks",
@@ -459,7 +434,6 @@ NUMERIC = (
     "recall relayed",
     "voice noise",
     "theme F1",
-    "whole-item F1",
     "baseline F1",
     "false blind",
 )

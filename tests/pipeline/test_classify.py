@@ -131,34 +131,3 @@ def test_label_import_checks_redacts_and_makes_themes_few_shot(tmp_path: Path, e
     labels = stage.run(units, embedder.encode(units["text"].tolist())).labels
     assert labels.loc[0, "theme"] == "csv_export_failures"
     assert labels.loc[0, "theme_algorithm"] == "theme.few_shot.v1"
-
-
-def test_classify_units_read_with_their_items_context(stage, embedder):
-    """A vague unit takes its item's theme; a one-unit item is read alone, as before; labels do
-    not depend on which block an item's units are labelled in."""
-    texts = [
-        "The CSV export times out every night.",  # item a
-        "It happened again this morning.",  # item a: says nothing of what
-        "It happened again this morning.",  # item b: alone
-    ]
-    units = pd.DataFrame(
-        {
-            "unit_id": ["a1", "a2", "b1"],
-            "item_id": ["a", "a", "b"],
-            "source_name": ["tickets"] * 3,
-            "function": ["Support"] * 3,
-            "text": texts,
-        }
-    )
-    vectors = embedder.encode(texts)
-    alone = ClassifyStage(taxonomy=TAXONOMY, embedder=embedder, unit_weight=1.0)
-    before = alone.fit(units, vectors).predict(units, vectors)
-    after = stage.fit(units, vectors).predict(units, vectors)
-    assert before.loc[1, "themes"] == []  # alone, it is about nothing
-    assert list(after["theme"][:2]) == ["csv_export_failures"] * 2
-    assert after.loc[2, "themes"] == before.loc[2, "themes"]  # a one-unit item: unchanged
-    assert after.loc[2, "theme_probability"] == before.loc[2, "theme_probability"]
-    one_by_one = pd.concat(
-        [stage.predict(units.iloc[[i]], vectors[[i]]) for i in range(3)], ignore_index=True
-    )
-    assert one_by_one["themes"].tolist() == after["themes"].tolist()
