@@ -90,7 +90,7 @@ def names_of(labels: Sequence[str]) -> dict[str, list[str]]:
 def zero_shot_methods() -> dict[str, Callable[..., np.ndarray]]:
     """``{method: fn(data, embed, X_test) -> scores (test rows x data.labels)}``."""
     from silobridge.classifiers.embedding import PrototypeClassifier
-    from silobridge.pipeline.evaluate import build_classifier
+    from silobridge.pipeline.evaluate import build_classifier, known_vectors
 
     def label_cosine(data: ClassifySet, embed: Any, X: np.ndarray) -> np.ndarray:
         model = PrototypeClassifier().fit(
@@ -102,7 +102,7 @@ def zero_shot_methods() -> dict[str, Callable[..., np.ndarray]]:
         # as ``silobridge eval classify --labels --unlabelled`` and the pipeline: the texts to
         # label are there, unlabelled
         model, _ = build_classifier(
-            _as_embed(embed, X, data.test_texts),
+            known_vectors(embed, data.test_texts, X),
             descriptions=_described(data),
             unlabelled_texts=data.test_texts,
         )
@@ -153,18 +153,6 @@ def few_shot_methods() -> dict[str, Callable[..., np.ndarray]]:
 
 def _described(data: ClassifySet) -> dict[str, list[str]]:
     return {lab: [class_name(lab)] for lab in data.labels}
-
-
-def _as_embed(embed: Any, X: np.ndarray, texts: Sequence[str]) -> Callable[[list[str]], np.ndarray]:
-    known = dict(zip(texts, X, strict=True))
-
-    def fn(batch: list[str]) -> np.ndarray:
-        missing = [t for t in batch if t not in known]
-        if missing:
-            known.update(zip(missing, embed(missing), strict=True))
-        return np.stack([known[t] for t in batch])
-
-    return fn
 
 
 def _aligned(model: Any, X: np.ndarray, labels: Sequence[str]) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,22 @@ def build_classifier(
     return PrototypeClassifier().fit(X, y), ZERO_SHOT
 
 
+def known_vectors(
+    embed: Callable[[list[str]], np.ndarray], texts: Sequence[str], vectors: np.ndarray
+) -> Callable[[list[str]], np.ndarray]:
+    """An embedding function that already knows ``texts``' ``vectors`` and calls ``embed``
+    only for texts it has not seen (each once)."""
+    known = dict(zip(texts, vectors, strict=True))
+
+    def fn(batch: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(batch) if t not in known]
+        if missing:
+            known.update(zip(missing, embed(missing), strict=True))
+        return np.stack([known[t] for t in batch])
+
+    return fn
+
+
 def default_cache_dir() -> Path:
     """Where evaluations keep embeddings between runs: ``$XDG_CACHE_HOME/silobridge``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -167,13 +183,7 @@ def evaluate_classify(
         t0 = time.perf_counter()
         train_vectors = vectors(train_texts)
         seconds["embed_train"] = time.perf_counter() - t0
-        cached = dict(zip(train_texts, train_vectors, strict=True))
-
-        def embed_fn(texts: list[str]) -> np.ndarray:
-            missing = [t for t in texts if t not in cached]
-            if missing:
-                cached.update(zip(missing, vectors(missing), strict=True))
-            return np.stack([cached[t] for t in texts])
+        embed_fn = known_vectors(vectors, train_texts, train_vectors)
     else:
         embed_fn = vectors
     t0 = time.perf_counter()
